@@ -1,0 +1,270 @@
+"""The model catalogue: Heurist's image models and their defaults.
+
+Read from the heurist-models `models.json` (LLM entries dropped), with the last good copy cached
+on disk; when the URL is slow, dead or broken, the cache, then the catalogue bundled in `assets/`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import requests
+
+from .errors import UnknownModelError
+
+log = logging.getLogger(__name__)
+
+BUNDLED_CATALOG = Path(__file__).resolve().parent.parent / "assets" / "models.json"
+CACHE_FILE_NAME = "models.json"
+CATALOG_TIMEOUT = 3.0  # seconds, the whole fetch: a dead catalogue must not hold up start-up
+MAX_CATALOG_BYTES = 5 * 1024 * 1024
+
+KIND_LABELS: dict[str, str] = {
+    "sd15": "SD 1.5",
+    "sdxl10": "SDXL",
+    "composite15": "SD 1.5 LoRA",
+    "compositexl": "SDXL LoRA",
+    "flux-dev": "FLUX",
+    "flux-dev-lora": "FLUX LoRA",
+}
+
+
+def is_image_type(model_type: str) -> bool:
+    """True for the model types that make images (LLM entries share the file)."""
+    return model_type in KIND_LABELS or model_type.startswith("flux")
+
+
+@dataclass(frozen=True)
+class ModelDefaults:
+    """What the model's authors recommend, and the largest size it accepts."""
+
+    width: int = 512
+    height: int = 512
+    max_width: int = 1024
+    max_height: int = 1024
+    neg_prompt: str | None = ""  # None: the model takes no negative prompt
+    num_iterations: int = 20
+    guidance_scale: float = 7.0
+    seed: int = -1
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One image model of the catalogue."""
+
+    name: str
+    type: str
+    defaults: ModelDefaults = field(default_factory=ModelDefaults)
+    base: str | None = None  # LoRA: the checkpoint it applies to
+    autofill: str | None = None  # LoRA: trigger words to put in the prompt
+    recommend: str | None = None  # LoRA: suggested keywords
+    author: str | None = None
+    info_url: str | None = None
+
+    @property
+    def kind(self) -> str:
+        if self.type in KIND_LABELS:
+            return KIND_LABELS[self.type]
+        return "FLUX LoRA" if "lora" in self.type else "FLUX"
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} · {self.kind}"
+
+    @property
+    def is_flux(self) -> bool:
+        return self.type.startswith("flux")
+
+    @property
+    def is_lora(self) -> bool:
+        return self.type.startswith("composite") or "lora" in self.type
+
+    @property
+    def takes_negative_prompt(self) -> bool:
+        return self.defaults.neg_prompt is not None
+
+
+def _int(value: Any, fallback: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return fallback
+    return number if number > 0 else fallback
+
+
+def _float(value: Any, fallback: float) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return fallback
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def parse_model(entry: Any) -> ModelInfo | None:
+    """One models.json entry as a ModelInfo, or None if it is not a usable image model."""
+    if not isinstance(entry, dict):
+        return None
+    name, model_type = entry.get("name"), entry.get("type")
+    if not isinstance(name, str) or not name.strip() or not isinstance(model_type, str):
+        return None
+    if not is_image_type(model_type):
+        return None
+    raw = entry.get("defaults") if isinstance(entry.get("defaults"), dict) else {}
+    base = ModelDefaults()
+    neg_prompt = raw.get("neg_prompt", base.neg_prompt)
+    width, height = _int(raw.get("width"), base.width), _int(raw.get("height"), base.height)
+    defaults = ModelDefaults(
+        width=width,
+        height=height,
+        max_width=max(_int(raw.get("max_width"), base.max_width), width),
+        max_height=max(_int(raw.get("max_height"), base.max_height), height),
+        neg_prompt=None if neg_prompt is None else str(neg_prompt),
+        num_iterations=_int(raw.get("num_inference_steps"), base.num_iterations),
+        guidance_scale=_float(raw.get("guidance_scale"), base.guidance_scale),
+        seed=int(_float(raw.get("seed"), -1)),
+    )
+    return ModelInfo(
+        name=name.strip(),
+        type=model_type,
+        defaults=defaults,
+        base=_text(entry.get("base")),
+        autofill=_text(entry.get("autofill")),
+        recommend=_text(entry.get("recommend")),
+        author=_text(entry.get("author")),
+        info_url=_text(entry.get("info_url")),
+    )
+
+
+def parse_models(data: Any) -> tuple[ModelInfo, ...]:
+    """The image models of a models.json document, in file order, first of each name kept."""
+    if not isinstance(data, list):
+        raise ValueError("models.json must be a JSON array")
+    models: dict[str, ModelInfo] = {}
+    for entry in data:
+        model = parse_model(entry)
+        if model is not None and model.name not in models:
+            models[model.name] = model
+    return tuple(models.values())
+
+
+@dataclass(frozen=True)
+class ModelCatalog:
+    """The image models on offer, and where the list came from."""
+
+    models: tuple[ModelInfo, ...]
+    source: str = "bundled"  # "remote", "cache" or "bundled"
+
+    def __iter__(self) -> Iterator[ModelInfo]:
+        return iter(self.models)
+
+    def __len__(self) -> int:
+        return len(self.models)
+
+    def __contains__(self, name: object) -> bool:
+        return any(model.name == name for model in self.models)
+
+    @property
+    def names(self) -> list[str]:
+        return [model.name for model in self.models]
+
+    def get(self, name: str) -> ModelInfo:
+        """The model called name; UnknownModelError names the choices if there is none."""
+        for model in self.models:
+            if model.name == name:
+                return model
+        raise UnknownModelError(f"Unknown model {name!r}. Choose one of: {', '.join(self.names)}.")
+
+    def default_model(self) -> ModelInfo:
+        """The model a new user starts with: SDXL if offered, else the first."""
+        return next((m for m in self.models if m.name == "SDXL"), self.models[0])
+
+
+def _read_json_file(path: Path) -> Any:
+    with path.open(encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def _fetch_json(url: str, timeout: float) -> Any:
+    parsed = urlparse(url)
+    if parsed.scheme in ("", "file"):
+        return _read_json_file(Path(parsed.path if parsed.scheme else url))
+    with requests.get(url, timeout=timeout, stream=True) as response:
+        response.raise_for_status()
+        body = bytearray()
+        for chunk in response.iter_content(64 * 1024):
+            body += chunk
+            if len(body) > MAX_CATALOG_BYTES:
+                raise ValueError("models.json is larger than expected")
+    return json.loads(body)
+
+
+def _fetch_with_deadline(url: str, timeout: float) -> Any:
+    """Fetch url, giving up after timeout seconds in all, however slowly it answers."""
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["data"] = _fetch_json(url, timeout)
+        except Exception as exc:  # reported below
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=work, name="heurist-catalog-fetch", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise TimeoutError(f"no answer within {timeout:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["data"]
+
+
+def _write_cache(cache_dir: Path, data: Any) -> None:
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".models-", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle)
+        os.replace(tmp, cache_dir / CACHE_FILE_NAME)
+    except OSError as exc:
+        log.warning("Could not cache the model list in %s: %s", cache_dir, exc)
+
+
+def offline_catalog(cache_dir: Path | None = None) -> ModelCatalog:
+    """The cached catalogue if there is a good one, else the bundled one; no network."""
+    if cache_dir is not None:
+        try:
+            models = parse_models(_read_json_file(Path(cache_dir) / CACHE_FILE_NAME))
+            if models:
+                return ModelCatalog(models, source="cache")
+        except (OSError, ValueError) as exc:
+            log.debug("No usable cached model list: %s", exc)
+    return ModelCatalog(parse_models(_read_json_file(BUNDLED_CATALOG)), source="bundled")
+
+
+def load_catalog(
+    url: str, *, cache_dir: Path | None = None, timeout: float = CATALOG_TIMEOUT
+) -> ModelCatalog:
+    """The catalogue at url (cached on success), else offline_catalog(cache_dir)."""
+    try:
+        data = _fetch_with_deadline(url, timeout)
+        models = parse_models(data)
+        if not models:
+            raise ValueError("it lists no image models")
+    except Exception as exc:  # any failure falls back; the reason is logged
+        log.warning("Model list at %s unavailable (%s); using a stored copy.", url, exc)
+        return offline_catalog(cache_dir)
+    if cache_dir is not None:
+        _write_cache(Path(cache_dir), data)
+    return ModelCatalog(models, source="remote")

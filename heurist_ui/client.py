@@ -1,0 +1,354 @@
+"""The HTTP client for Heurist's image API: submit a job, get the image URL back."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlparse
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from .catalog import ModelCatalog, load_catalog
+from .config import Settings, load_settings
+from .cost import estimate_credits
+from .errors import (
+    APIConnectionError,
+    APITimeoutError,
+    MissingAPIKeyError,
+    UnexpectedResponseError,
+    error_from_status,
+    redact,
+)
+from .images import download_image
+from .params import GenerationParams, resolve_seed, validate
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = (5.0, 90.0)  # connect, read: the job's deadline is 60 s, then slack
+DEFAULT_MAX_RETRIES = 3
+DEFAULT_BACKOFF_FACTOR = 0.5
+DEFAULT_RETRY_AFTER_MAX = 30  # seconds; a longer Retry-After is cut to this
+DEFAULT_POOL_SIZE = 64  # connections kept per host: one per job running at once
+DEFAULT_DEADLINE = 60  # seconds the network has to finish the job
+JOB_ID_PREFIX = "heurist-ui-"
+# Safe to retry: the job was refused before it ran. Never a read timeout or a 500: the job may
+# have run, and been billed.
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+RECORD_KEYS = (
+    "job_id",
+    "model_id",
+    "seed",
+    "width",
+    "height",
+    "num_iterations",
+    "guidance_scale",
+    "prompt",
+    "neg_prompt",
+    "url",
+    "credits",
+    "elapsed_s",
+)
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    """A finished job: where its image is, and everything that made it."""
+
+    url: str
+    job_id: str
+    seed: int
+    model_id: str
+    model_type: str
+    width: int
+    height: int
+    num_iterations: int
+    guidance_scale: float
+    prompt: str
+    neg_prompt: str
+    credits: float
+    elapsed_s: float
+    created_at: str
+
+    def to_record(self) -> dict[str, Any]:
+        """A JSON-ready dict: the RECORD_KEYS first, then model_type and created_at."""
+        data = asdict(self)
+        return {key: data[key] for key in (*RECORD_KEYS, "model_type", "created_at")}
+
+
+def new_job_id() -> str:
+    """A job id unique to one image."""
+    return f"{JOB_ID_PREFIX}{uuid.uuid4().hex}"
+
+
+def build_payload(params: GenerationParams, job_id: str, deadline: int = DEFAULT_DEADLINE) -> dict:
+    """The submit_job body, exactly as the sequencer expects it."""
+    return {
+        "job_id": job_id,
+        "model_input": {
+            "SD": {
+                "prompt": params.prompt,
+                "neg_prompt": params.neg_prompt,
+                "num_iterations": params.num_iterations,
+                "width": params.width,
+                "height": params.height,
+                "guidance_scale": params.guidance_scale,
+                "seed": params.seed,
+            }
+        },
+        "model_type": "SD",
+        "model_id": params.model_id,
+        "deadline": deadline,
+        "priority": 1,
+    }
+
+
+def parse_image_url(body: str) -> str:
+    """The image URL from any of the three answer shapes the API is known to give."""
+    text = body.strip()
+    url: Any = text
+    if text[:1] in ('"', "{"):
+        try:
+            url = json.loads(text)
+        except ValueError:
+            url = None
+        if isinstance(url, dict):
+            url = url.get("image_url")
+    if not isinstance(url, str):
+        url = ""
+    url = url.strip()
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or any(c in url for c in " \n"):
+        shown = " ".join(text.split())[:80] or "an empty answer"
+        raise UnexpectedResponseError(
+            f"The API answered something unexpected instead of an image URL ({shown!r}). "
+            "Try again; if it keeps happening, the API may have changed."
+        )
+    return url
+
+
+def _make_retry(max_retries: int, backoff_factor: float, retry_after_max: float) -> Retry:
+    return Retry(
+        total=max_retries,
+        connect=max_retries,
+        read=0,  # a dropped or slow answer may mean the job ran: never send it again
+        status=max_retries,
+        other=0,
+        redirect=0,
+        allowed_methods=frozenset({"GET", "POST"}),
+        status_forcelist=RETRY_STATUSES,
+        backoff_factor=backoff_factor,
+        respect_retry_after_header=True,
+        retry_after_max=retry_after_max,
+        raise_on_status=False,  # the last error answer is mapped to a HeuristError below
+    )
+
+
+class HeuristClient:
+    """A thread-safe client for Heurist's image API, one pooled session for many jobs."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        settings: Settings | None = None,
+        catalog: ModelCatalog | None = None,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        backoff_factor: float = DEFAULT_BACKOFF_FACTOR,
+        retry_after_max: float = DEFAULT_RETRY_AFTER_MAX,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        deadline: int = DEFAULT_DEADLINE,
+    ) -> None:
+        """Arguments win over settings; settings default to load_settings() (env, then .env)."""
+        settings = settings or load_settings()
+        self.settings = load_settings(
+            api_key=api_key or settings.api_key,
+            base_url=base_url or settings.base_url,
+            models_url=settings.models_url,
+            output_dir=settings.output_dir,
+            cache_dir=settings.cache_dir,
+            env_file=None,
+        )
+        self.timeout = timeout
+        self.deadline = deadline
+        self._catalog = catalog
+        self._catalog_lock = threading.Lock()
+        self.session = requests.Session()
+        adapter = HTTPAdapter(
+            pool_connections=4,
+            pool_maxsize=pool_size,
+            max_retries=_make_retry(max_retries, backoff_factor, retry_after_max),
+        )
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers["User-Agent"] = "heurist_ui"
+
+    def __repr__(self) -> str:
+        return f"HeuristClient(base_url={self.base_url!r}, has_key={self.has_key})"
+
+    def __enter__(self) -> HeuristClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.session.close()
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.base_url
+
+    @property
+    def has_key(self) -> bool:
+        return self.settings.has_key
+
+    @property
+    def catalog(self) -> ModelCatalog:
+        """The model catalogue, fetched on first use (a few seconds at most, then a copy)."""
+        with self._catalog_lock:
+            if self._catalog is None:
+                self._catalog = load_catalog(
+                    self.settings.models_url, cache_dir=self.settings.cache_dir
+                )
+            return self._catalog
+
+    @catalog.setter
+    def catalog(self, catalog: ModelCatalog) -> None:
+        with self._catalog_lock:
+            self._catalog = catalog
+
+    def prepare(
+        self,
+        prompt: Any,
+        model_id: str,
+        neg_prompt: Any = "",
+        width: Any = None,
+        height: Any = None,
+        num_iterations: Any = None,
+        guidance_scale: Any = None,
+        seed: Any = -1,
+    ) -> GenerationParams:
+        """Validated parameters with a concrete seed; None takes the model's default."""
+        model = self.catalog.get(model_id)
+        params = validate(
+            model,
+            prompt=prompt,
+            neg_prompt=neg_prompt,
+            width=width,
+            height=height,
+            num_iterations=num_iterations,
+            guidance_scale=guidance_scale,
+            seed=seed,
+        )
+        return params.with_seed(resolve_seed(params.seed))
+
+    def generate(
+        self,
+        prompt: Any,
+        model_id: str,
+        neg_prompt: Any = "",
+        width: Any = None,
+        height: Any = None,
+        num_iterations: Any = None,
+        guidance_scale: Any = None,
+        seed: Any = -1,
+        *,
+        api_key: str | None = None,
+    ) -> GenerationResult:
+        """Generate one image and return its URL and parameters; raises HeuristError."""
+        params = self.prepare(
+            prompt, model_id, neg_prompt, width, height, num_iterations, guidance_scale, seed
+        )
+        return self.submit(params, api_key=api_key)
+
+    def submit(self, params: GenerationParams, *, api_key: str | None = None) -> GenerationResult:
+        """Submit validated parameters as one job; api_key overrides the client's key."""
+        key = api_key or self.settings.api_key
+        if not key:
+            raise MissingAPIKeyError(
+                "No Heurist API key is set. Put HEURIST_API_KEY=<user_id>#<key> in the "
+                "environment or a .env file, or paste your key in the API key field."
+            )
+        if params.seed < 0:
+            params = params.with_seed(resolve_seed(params.seed))
+        job_id = new_job_id()
+        host = urlparse(self.base_url).netloc
+        log.info(
+            "Submitting %s: %s %dx%d, %d steps, seed %d",
+            job_id,
+            params.model_id,
+            params.width,
+            params.height,
+            params.num_iterations,
+            params.seed,
+        )
+        started = time.monotonic()
+        try:
+            response = self.session.post(
+                f"{self.base_url}/submit_job",
+                json=build_payload(params, job_id, self.deadline),
+                headers={"Authorization": f"Bearer {key}"},
+                timeout=self.timeout,
+            )
+        except requests.exceptions.ConnectTimeout:
+            raise APITimeoutError(
+                f"Could not connect to Heurist at {host} within {self.timeout[0]:g} s. "
+                "Check your internet connection and HEURIST_BASE_URL, then try again."
+            ) from None
+        except requests.exceptions.Timeout:
+            raise APITimeoutError(
+                f"Heurist did not answer within {self.timeout[1]:g} s. The job may still have "
+                "run (and been billed), so it was not sent again. Try again later."
+            ) from None
+        except requests.exceptions.RequestException as exc:
+            reason = "the connection was refused" if _refused(exc) else "the connection failed"
+            raise APIConnectionError(
+                f"Could not reach Heurist at {host}: {reason}. Check your internet connection "
+                "and HEURIST_BASE_URL, then try again."
+            ) from None
+        elapsed = time.monotonic() - started
+        if response.status_code >= 400:
+            error = error_from_status(response.status_code, response.text, api_key=key)
+            log.warning("Job %s failed: %s", job_id, error)
+            raise error
+        url = parse_image_url(redact(response.text, key))
+        log.info("Job %s done in %.2f s", job_id, elapsed)
+        return GenerationResult(
+            url=url,
+            job_id=job_id,
+            seed=params.seed,
+            model_id=params.model_id,
+            model_type=params.model_type,
+            width=params.width,
+            height=params.height,
+            num_iterations=params.num_iterations,
+            guidance_scale=params.guidance_scale,
+            prompt=params.prompt,
+            neg_prompt=params.neg_prompt,
+            credits=estimate_credits(
+                params.model_type, params.width, params.height, params.num_iterations
+            ),
+            elapsed_s=round(elapsed, 3),
+            created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        )
+
+    def download(self, url: str) -> bytes:
+        """The image bytes at url, fetched with the safety checks of images.download_image."""
+        base_host = urlparse(self.base_url).hostname
+        return download_image(self.session, url, allowed_hosts={base_host} - {None})
+
+
+def _refused(exc: BaseException) -> bool:
+    text = repr(exc)
+    return "Connection refused" in text or "NewConnectionError" in text

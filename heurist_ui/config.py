@@ -1,0 +1,68 @@
+"""Settings: explicit arguments win over the environment, which wins over a .env file."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+DEFAULT_BASE_URL = "http://sequencer.heurist.xyz"
+DEFAULT_MODELS_URL = (
+    "https://raw.githubusercontent.com/heurist-network/heurist-models/main/models.json"
+)
+DEFAULT_OUTPUT_DIR = "outputs"
+DEFAULT_CACHE_DIR = "~/.cache/heurist_ui"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where to reach Heurist, with which key, and where to keep files."""
+
+    api_key: str | None = field(default=None, repr=False)
+    base_url: str = DEFAULT_BASE_URL
+    models_url: str = DEFAULT_MODELS_URL
+    output_dir: Path = field(default_factory=lambda: Path(DEFAULT_OUTPUT_DIR))
+    cache_dir: Path = field(default_factory=lambda: Path(DEFAULT_CACHE_DIR).expanduser())
+
+    @property
+    def has_key(self) -> bool:
+        return bool(self.api_key)
+
+
+def load_settings(
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    models_url: str | None = None,
+    output_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    env_file: str | Path | None = ".env",
+) -> Settings:
+    """Resolve settings: argument, then environment, then the .env file, then the default.
+
+    The API key comes from HEURIST_API_KEY, or AUTH_KEY (the name Heurist's own demo uses).
+    The .env file is read without touching os.environ.
+    """
+    file_values = {}
+    if env_file is not None and Path(env_file).is_file():
+        file_values = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+
+    def pick(explicit: object, *names: str) -> str | None:
+        if explicit is not None and explicit != "":
+            return str(explicit)
+        for source in (os.environ, file_values):
+            for name in names:
+                value = (source.get(name) or "").strip()
+                if value:
+                    return value
+        return None
+
+    return Settings(
+        api_key=pick(api_key, "HEURIST_API_KEY", "AUTH_KEY"),
+        base_url=(pick(base_url, "HEURIST_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
+        models_url=pick(models_url, "HEURIST_MODELS_URL") or DEFAULT_MODELS_URL,
+        output_dir=Path(pick(output_dir, "HEURIST_OUTPUT_DIR") or DEFAULT_OUTPUT_DIR),
+        cache_dir=Path(pick(cache_dir, "HEURIST_CACHE_DIR") or DEFAULT_CACHE_DIR).expanduser(),
+    )

@@ -1,0 +1,131 @@
+"""Errors raised by heurist_ui.
+
+Every message says what happened and what the user can do next, carries the HTTP
+status where there is one, and never contains an API key.
+
+    HeuristError
+    ├── InvalidRequestError          bad input, refused before sending (or 400/422)
+    │   └── UnknownModelError        model id not in the catalogue
+    ├── MissingAPIKeyError           no key configured
+    ├── APIStatusError               the API answered with an error status
+    │   ├── AuthenticationError      401 / 403
+    │   ├── InsufficientCreditsError 402
+    │   ├── RateLimitError           429
+    │   └── ServerError              5xx
+    ├── APIConnectionError           could not reach the API
+    │   └── APITimeoutError          no answer in time
+    ├── UnexpectedResponseError      the API answered something we cannot use
+    └── ImageDownloadError           the image could not be fetched safely
+"""
+
+from __future__ import annotations
+
+
+class HeuristError(Exception):
+    """Base class of every error heurist_ui raises."""
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidRequestError(HeuristError):
+    """The request was refused: fix the named parameter and try again."""
+
+
+class UnknownModelError(InvalidRequestError):
+    """The model id is not in the catalogue."""
+
+
+class MissingAPIKeyError(HeuristError):
+    """No API key is configured."""
+
+
+class APIStatusError(HeuristError):
+    """The API answered with an error status."""
+
+
+class AuthenticationError(APIStatusError):
+    """The API key was rejected (401/403)."""
+
+
+class InsufficientCreditsError(APIStatusError):
+    """The account has no credits left (402)."""
+
+
+class RateLimitError(APIStatusError):
+    """Too many requests (429)."""
+
+
+class ServerError(APIStatusError):
+    """The API failed on its side (5xx)."""
+
+
+class APIConnectionError(HeuristError):
+    """The API could not be reached."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The API did not answer in time."""
+
+
+class UnexpectedResponseError(HeuristError):
+    """The API answered something that is not an image URL."""
+
+
+class ImageDownloadError(HeuristError):
+    """The generated image could not be fetched, or was refused as unsafe."""
+
+
+def redact(text: str, secret: str | None) -> str:
+    """Return text with every occurrence of secret (and its parts around '#') masked."""
+    if not secret:
+        return text
+    pieces = {secret, *(part for part in secret.split("#") if len(part) >= 6)}
+    for piece in sorted(pieces, key=len, reverse=True):
+        text = text.replace(piece, "[redacted]")
+    return text
+
+
+def error_from_status(status: int, body: str = "", *, api_key: str | None = None) -> HeuristError:
+    """Map an HTTP error status from the API to the matching HeuristError."""
+    detail = " ".join(redact(body, api_key).split())[:200]
+    suffix = f" The API said: {detail}" if detail else ""
+    if status in (401, 403):
+        return AuthenticationError(
+            f"The API key was rejected ({status}). Check HEURIST_API_KEY or paste a valid key "
+            f"(format user_id#api_key) in the API key field.{suffix}",
+            status_code=status,
+        )
+    if status == 402:
+        return InsufficientCreditsError(
+            f"The account has no credits left ({status}). Top up your Heurist credits or use "
+            f"another key, then try again.{suffix}",
+            status_code=status,
+        )
+    if status == 429:
+        return RateLimitError(
+            f"Heurist is rate limiting this key ({status}). Wait a minute, or generate fewer "
+            f"images at once, then try again.{suffix}",
+            status_code=status,
+        )
+    if status in (400, 404, 405, 413, 422):
+        return InvalidRequestError(
+            f"The API refused the request ({status}). Check the model, size and steps, then try "
+            f"again.{suffix}",
+            status_code=status,
+        )
+    if status >= 500:
+        return ServerError(
+            f"Heurist failed on its side ({status}). Try again in a moment; if it keeps "
+            f"happening, try another model.{suffix}",
+            status_code=status,
+        )
+    return APIStatusError(
+        f"The API answered with an unexpected status ({status}). Try again later.{suffix}",
+        status_code=status,
+    )
