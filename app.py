@@ -1,0 +1,76 @@
+"""Heurist Studio: `python app.py --help` for the options."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+SANDBOX_KEY = "sandbox-user#sandbox-key"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="A Gradio studio for Heurist's image API.")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 7860)))
+    parser.add_argument("--share", action="store_true", help="create a public Gradio link")
+    parser.add_argument("--auth", metavar="USER:PASSWORD", help="protect the app with a login")
+    parser.add_argument(
+        "--sandbox", action="store_true", help="run against a local stand-in API (no key needed)"
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=32, help="generations that may run at once (32)"
+    )
+    parser.add_argument("--env-file", default=".env", help="settings file to read (.env)")
+    args = parser.parse_args(argv)
+    if args.auth and ":" not in args.auth:
+        parser.error("--auth takes USER:PASSWORD")
+    if args.concurrency < 1:
+        parser.error("--concurrency must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    from heurist_ui.client import HeuristClient
+    from heurist_ui.config import load_settings
+    from heurist_ui.ui import Studio, launch_options
+
+    settings = load_settings(env_file=args.env_file)
+    if args.sandbox:
+        from heurist_ui.sandbox import Sandbox
+
+        sandbox = Sandbox(port=0).start()
+        settings = load_settings(
+            api_key=SANDBOX_KEY,
+            base_url=sandbox.url,
+            models_url=sandbox.models_url,
+            env_file=args.env_file,
+        )
+        logging.getLogger("heurist_ui").info("Sandbox API running at %s", sandbox.url)
+    client = HeuristClient(settings=settings, pool_size=args.concurrency * 8)
+    studio = Studio(client, sandbox=args.sandbox, concurrency=args.concurrency)
+    studio.catalogs.refresh_in_background()
+    demo = studio.build()
+    demo.queue(default_concurrency_limit=args.concurrency, max_size=args.concurrency * 8)
+    auth = tuple(args.auth.split(":", 1)) if args.auth else None
+    demo.launch(
+        **launch_options(
+            host=args.host,
+            port=args.port,
+            share=args.share,
+            auth=auth,
+            concurrency=args.concurrency,
+            output_dir=Path(settings.output_dir),
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
