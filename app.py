@@ -33,14 +33,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def build_app(settings, *, sandbox: bool = False, concurrency: int = 32):
+    """The studio's Blocks, queued, for these settings: (demo, studio)."""
+    from heurist_ui.client import HeuristClient
+    from heurist_ui.ui import Studio
+
+    client = HeuristClient(settings=settings, pool_size=concurrency * 8)
+    studio = Studio(client, sandbox=sandbox, concurrency=concurrency)
+    studio.catalogs.refresh_in_background()
+    demo = studio.build()
+    demo.queue(default_concurrency_limit=concurrency, max_size=concurrency * 8)
+    return demo, studio
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    from heurist_ui.client import HeuristClient
     from heurist_ui.config import load_settings
-    from heurist_ui.ui import Studio, launch_options
+    from heurist_ui.ui import launch_options
 
     settings = load_settings(env_file=args.env_file)
     if args.sandbox:
@@ -54,11 +66,7 @@ def main(argv: list[str] | None = None) -> None:
             env_file=args.env_file,
         )
         logging.getLogger("heurist_ui").info("Sandbox API running at %s", sandbox.url)
-    client = HeuristClient(settings=settings, pool_size=args.concurrency * 8)
-    studio = Studio(client, sandbox=args.sandbox, concurrency=args.concurrency)
-    studio.catalogs.refresh_in_background()
-    demo = studio.build()
-    demo.queue(default_concurrency_limit=args.concurrency, max_size=args.concurrency * 8)
+    demo, _ = build_app(settings, sandbox=args.sandbox, concurrency=args.concurrency)
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
     demo.launch(
         **launch_options(
