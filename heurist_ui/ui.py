@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import gradio as gr
 
@@ -30,6 +30,7 @@ from .params import (
 )
 
 log = logging.getLogger(__name__)
+C = TypeVar("C", bound=gr.components.Component)
 
 MAX_IMAGES = 8
 HISTORY_LIMIT = 50
@@ -126,26 +127,19 @@ def _cell(value: Any) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
-class RawSlider(gr.Slider):
-    """A slider that hands the sent value to Studio's validation unchanged.
+def raw_input(component: C) -> C:
+    """Let the sent value reach Studio's validation unchanged.
 
-    Gradio's own check would answer a bad value from an API caller with a generic error, and
-    knows nothing of per-model limits; ours says what is wrong and what to send instead.
+    Gradio's own range and type checks answer a bad value from an API caller with a generic
+    error and know nothing of per-model limits; ours say what is wrong and what to send.
+    (An instance override, not a subclass: Gradio writes a .pyi beside any component subclass.)
     """
-
-    is_template = True  # rendered by the frontend as a plain slider
-
-    def preprocess(self, payload: Any) -> Any:
-        return payload
+    component.preprocess = _unchanged  # type: ignore[method-assign]
+    return component
 
 
-class RawNumber(gr.Number):
-    """A number field that hands the sent value to Studio's validation unchanged."""
-
-    is_template = True
-
-    def preprocess(self, payload: Any) -> Any:
-        return payload
+def _unchanged(payload: Any) -> Any:
+    return payload
 
 
 @dataclass
@@ -502,37 +496,55 @@ class Studio:
                             )
                             refresh = gr.Button("🔄", size="sm", scale=0, min_width=40)
                         with gr.Row():
-                            width = RawSlider(
-                                MIN_SIZE, size_max, value=d.width, step=SIZE_STEP, label="Width"
+                            width = raw_input(
+                                gr.Slider(
+                                    MIN_SIZE, size_max, value=d.width, step=SIZE_STEP, label="Width"
+                                )
                             )
-                            height = RawSlider(
-                                MIN_SIZE, size_max, value=d.height, step=SIZE_STEP, label="Height"
+                            height = raw_input(
+                                gr.Slider(
+                                    MIN_SIZE,
+                                    size_max,
+                                    value=d.height,
+                                    step=SIZE_STEP,
+                                    label="Height",
+                                )
                             )
                         with gr.Row():
                             aspect = gr.Radio(list(ASPECT_PRESETS), label="Aspect ratio", scale=5)
                             swap = gr.Button("⇄ Swap", size="sm", scale=0, min_width=80)
                         with gr.Row():
-                            steps = RawSlider(
-                                MIN_STEPS, MAX_STEPS, value=d.num_iterations, step=1, label="Steps"
+                            steps = raw_input(
+                                gr.Slider(
+                                    MIN_STEPS,
+                                    MAX_STEPS,
+                                    value=d.num_iterations,
+                                    step=1,
+                                    label="Steps",
+                                )
                             )
-                            guidance = RawSlider(
-                                MIN_GUIDANCE,
-                                MAX_GUIDANCE,
-                                value=d.guidance_scale,
-                                step=0.5,
-                                label="Guidance scale",
+                            guidance = raw_input(
+                                gr.Slider(
+                                    MIN_GUIDANCE,
+                                    MAX_GUIDANCE,
+                                    value=d.guidance_scale,
+                                    step=0.5,
+                                    label="Guidance scale",
+                                )
                             )
                         with gr.Row():
-                            seed = RawNumber(
-                                label="Seed",
-                                value=-1,
-                                precision=0,
-                                scale=4,
-                                info="-1 picks a new random seed per image",
+                            seed = raw_input(
+                                gr.Number(
+                                    label="Seed",
+                                    value=-1,
+                                    precision=0,
+                                    scale=4,
+                                    info="-1 picks a new random seed per image",
+                                )
                             )
                             dice = gr.Button("🎲", size="sm", scale=0, min_width=40)
-                            count = RawSlider(
-                                1, MAX_IMAGES, value=1, step=1, label="Images", scale=4
+                            count = raw_input(
+                                gr.Slider(1, MAX_IMAGES, value=1, step=1, label="Images", scale=4)
                             )
                         cost = gr.Markdown(elem_id="cost-line")
                         with gr.Row():
