@@ -14,8 +14,18 @@ SANDBOX_KEY = "sandbox-user#sandbox-key"
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="A Gradio studio for Heurist's image API.")
-    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 7860)))
+    # Hugging Face Spaces set GRADIO_SERVER_NAME=0.0.0.0; everywhere else stay on loopback.
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        help="interface to listen on (127.0.0.1)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)),
+        help="port to listen on (7860)",
+    )
     parser.add_argument("--share", action="store_true", help="create a public Gradio link")
     parser.add_argument("--auth", metavar="USER:PASSWORD", help="protect the app with a login")
     parser.add_argument(

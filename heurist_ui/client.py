@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlparse
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import InvalidHeader
 from urllib3.util.retry import Retry
 
 from .catalog import ModelCatalog, load_catalog
@@ -135,11 +137,29 @@ def parse_image_url(body: str) -> str:
     return url
 
 
+class _Retry(Retry):
+    """urllib3's Retry, except that a malformed Retry-After falls back to the backoff.
+
+    urllib3 raises InvalidHeader on values such as "soon" or "0.2", which would escape as a
+    bare exception from the middle of a retry.
+    """
+
+    def parse_retry_after(self, retry_after: str) -> float:
+        try:
+            return super().parse_retry_after(retry_after)
+        except InvalidHeader:
+            try:
+                seconds = float(retry_after)
+            except ValueError:
+                return 0.0
+            return min(max(seconds, 0.0), self.retry_after_max) if math.isfinite(seconds) else 0.0
+
+
 def _make_retry(max_retries: int, backoff_factor: float, retry_after_max: float) -> Retry:
-    return Retry(
+    return _Retry(
         total=max_retries,
         connect=max_retries,
-        read=0,  # a dropped or slow answer may mean the job ran: never send it again
+        read=False,  # a dropped or slow answer may mean the job ran: never send it again
         status=max_retries,
         other=0,
         redirect=0,
@@ -169,16 +189,16 @@ class HeuristClient:
         pool_size: int = DEFAULT_POOL_SIZE,
         deadline: int = DEFAULT_DEADLINE,
     ) -> None:
-        """Arguments win over settings; settings default to load_settings() (env, then .env)."""
-        settings = settings or load_settings()
-        self.settings = load_settings(
-            api_key=api_key or settings.api_key,
-            base_url=base_url or settings.base_url,
-            models_url=settings.models_url,
-            output_dir=settings.output_dir,
-            cache_dir=settings.cache_dir,
-            env_file=None,
-        )
+        """Arguments win over settings; without settings, load_settings() (env, then .env)."""
+        if settings is None:
+            settings = load_settings(api_key=api_key, base_url=base_url)
+        elif api_key or base_url:
+            settings = replace(
+                settings,
+                api_key=api_key or settings.api_key,
+                base_url=(base_url or settings.base_url).rstrip("/"),
+            )
+        self.settings = settings
         self.timeout = timeout
         self.deadline = deadline
         self._catalog = catalog

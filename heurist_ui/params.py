@@ -54,7 +54,7 @@ def clean_text(value: Any, name: str) -> str:
         return ""
     if not isinstance(value, str):
         raise InvalidRequestError(f"{name} must be text.")
-    value = value.encode("utf-8", "replace").decode("utf-8")
+    value = value.encode("utf-8", "ignore").decode("utf-8")
     return _CONTROL.sub("", value).strip()
 
 

@@ -62,6 +62,26 @@ NO_KEY_MESSAGE = (
     "HEURIST_API_KEY in the server's environment or .env file."
 )
 
+# The user's key lives in this browser's localStorage only; the server never stores it. The
+# no-key notice hides as soon as there is a key.
+LOAD_KEY_JS = f"""
+() => {{
+  const key = localStorage.getItem("{KEY_STORAGE}") || "";
+  const notice = document.querySelector("#no-key");
+  if (notice && key) notice.style.display = "none";
+  return key;
+}}
+"""
+SAVE_KEY_JS = f"""
+(key) => {{
+  key = (key || "").trim();
+  if (key) localStorage.setItem("{KEY_STORAGE}", key);
+  else localStorage.removeItem("{KEY_STORAGE}");
+  const notice = document.querySelector("#no-key");
+  if (notice) notice.style.display = key ? "none" : "";
+}}
+"""
+
 CSS = """
 #cost-line { font-variant-numeric: tabular-nums; }
 #badge { display: inline-block; padding: 2px 10px; border-radius: 999px;
@@ -640,19 +660,8 @@ class Studio:
             dice.click(fn=None, outputs=seed, js="() => -1", **private)
             refresh.click(self.refresh_models, model, model, queue=False, **private)
 
-            # The key lives in this browser's localStorage only; the server never stores it.
-            demo.load(
-                fn=None,
-                outputs=api_key,
-                js=f"() => localStorage.getItem('{KEY_STORAGE}') || ''",
-                **private,
-            )
-            api_key.input(
-                fn=None,
-                inputs=api_key,
-                js=f"(k) => {{ localStorage.setItem('{KEY_STORAGE}', k.trim()); }}",
-                **private,
-            )
+            demo.load(fn=None, outputs=api_key, js=LOAD_KEY_JS, **private)
+            api_key.input(fn=None, inputs=api_key, js=SAVE_KEY_JS, **private)
 
             run = gr.on(
                 [generate_btn.click, prompt.submit],

@@ -1,0 +1,97 @@
+"""Shared fixtures: an isolated environment, the sandbox API, and a client pointed at it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:  # tests chdir into tmp_path; imports must not depend on cwd
+    sys.path.insert(0, str(REPO_ROOT))
+
+from heurist_ui.client import HeuristClient  # noqa: E402
+from heurist_ui.config import Settings, load_settings  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No HEURIST_* or AUTH_KEY variables, and a cwd without a real .env file."""
+    for name in list(os.environ):
+        if name.startswith("HEURIST_") or name == "AUTH_KEY":
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def sandbox_server():
+    """One local Heurist-compatible server for the whole session."""
+    from heurist_ui.sandbox import Sandbox  # here, so tests without the sandbox still collect
+
+    with Sandbox(port=0) as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox(sandbox_server):
+    """The session's sandbox, with no faults and no recorded jobs."""
+    sandbox_server.reset()
+    return sandbox_server
+
+
+@pytest.fixture
+def settings(sandbox, tmp_path: Path) -> Settings:
+    """Settings that point at the sandbox and keep files under tmp_path."""
+    return load_settings(
+        models_url=sandbox.models_url,
+        cache_dir=tmp_path / "cache",
+        output_dir=tmp_path / "out",
+        env_file=None,
+    )
+
+
+@pytest.fixture
+def api_key() -> str:
+    """The key test clients send."""
+    return "test-user#test-key"
+
+
+@pytest.fixture
+def make_client(sandbox, settings: Settings, api_key: str):
+    """Build clients for the sandbox: fast backoff, short timeouts, overridable."""
+    clients: list[HeuristClient] = []
+
+    def make(**overrides) -> HeuristClient:
+        options = {
+            "api_key": api_key,
+            "base_url": sandbox.url,
+            "settings": settings,
+            "backoff_factor": 0,
+            "timeout": (2, 5),
+            **overrides,
+        }
+        client = HeuristClient(**options)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def client(make_client) -> HeuristClient:
+    """A client for the sandbox with the test key."""
+    return make_client()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port with nothing listening on it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -1,0 +1,142 @@
+"""Settings: explicit argument > environment > .env file > default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from heurist_ui.config import DEFAULT_BASE_URL, DEFAULT_MODELS_URL, load_settings
+
+SECRET = "user-9#CONFIG-SECRET-KEY-77"
+
+
+@pytest.fixture
+def env_file(tmp_path: Path):
+    """Write a .env in the working directory (tmp_path) from keyword arguments."""
+
+    def write(**values: str) -> Path:
+        path = tmp_path / ".env"
+        path.write_text("".join(f"{name}={value}\n" for name, value in values.items()))
+        return path
+
+    return write
+
+
+def test_defaults_without_env_or_file():
+    settings = load_settings()
+
+    assert settings.api_key is None
+    assert not settings.has_key
+    assert settings.base_url == DEFAULT_BASE_URL
+    assert settings.models_url == DEFAULT_MODELS_URL
+    assert settings.output_dir == Path("outputs")
+
+
+@pytest.mark.parametrize(
+    ("name", "attribute"),
+    [
+        ("HEURIST_API_KEY", "api_key"),
+        ("HEURIST_BASE_URL", "base_url"),
+        ("HEURIST_MODELS_URL", "models_url"),
+    ],
+)
+def test_explicit_beats_env_beats_file_beats_default(monkeypatch, env_file, name, attribute):
+    env_file(**{name: "http://from-file"})
+    assert getattr(load_settings(), attribute) == "http://from-file"
+
+    monkeypatch.setenv(name, "http://from-env")
+    assert getattr(load_settings(), attribute) == "http://from-env"
+
+    explicit = load_settings(**{attribute: "http://explicit"})
+    assert getattr(explicit, attribute) == "http://explicit"
+
+
+def test_output_and_cache_dirs_follow_the_same_order(monkeypatch, env_file, tmp_path):
+    env_file(HEURIST_OUTPUT_DIR="file-out", HEURIST_CACHE_DIR="file-cache")
+    assert load_settings().output_dir == Path("file-out")
+    assert load_settings().cache_dir == Path("file-cache")
+
+    monkeypatch.setenv("HEURIST_OUTPUT_DIR", "env-out")
+    assert load_settings().output_dir == Path("env-out")
+    assert load_settings(output_dir=tmp_path / "x").output_dir == tmp_path / "x"
+
+
+def test_env_file_can_be_named_or_switched_off(env_file, tmp_path):
+    path = env_file(HEURIST_API_KEY=SECRET)
+    moved = path.rename(tmp_path / "custom.env")
+
+    assert load_settings().api_key is None
+    assert load_settings(env_file=moved).api_key == SECRET
+    assert load_settings(env_file=None).api_key is None
+
+
+def test_env_file_does_not_touch_os_environ(env_file):
+    import os
+
+    env_file(HEURIST_API_KEY=SECRET)
+    load_settings()
+
+    assert "HEURIST_API_KEY" not in os.environ
+
+
+def test_auth_key_is_a_fallback(monkeypatch):
+    monkeypatch.setenv("AUTH_KEY", "demo-user#demo-key")
+
+    assert load_settings().api_key == "demo-user#demo-key"
+
+
+def test_auth_key_in_env_file_is_a_fallback(env_file):
+    env_file(AUTH_KEY="demo-user#demo-key")
+
+    assert load_settings().api_key == "demo-user#demo-key"
+
+
+def test_heurist_api_key_beats_auth_key(monkeypatch):
+    monkeypatch.setenv("AUTH_KEY", "demo-user#demo-key")
+    monkeypatch.setenv("HEURIST_API_KEY", SECRET)
+
+    assert load_settings().api_key == SECRET
+
+
+def test_heurist_api_key_beats_auth_key_in_the_file(env_file):
+    env_file(AUTH_KEY="demo-user#demo-key", HEURIST_API_KEY=SECRET)
+
+    assert load_settings().api_key == SECRET
+
+
+@pytest.mark.parametrize("value", ["", "   "])
+def test_blank_values_count_as_unset(monkeypatch, env_file, value):
+    env_file(HEURIST_API_KEY=SECRET)
+    monkeypatch.setenv("HEURIST_API_KEY", value)
+
+    assert load_settings().api_key == SECRET
+
+
+def test_env_key_is_stripped(monkeypatch):
+    monkeypatch.setenv("HEURIST_API_KEY", f"  {SECRET}\n")
+
+    assert load_settings().api_key == SECRET
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("http://127.0.0.1:8765/", "http://127.0.0.1:8765"),
+        ("http://127.0.0.1:8765//", "http://127.0.0.1:8765"),
+        ("http://sequencer.heurist.xyz", "http://sequencer.heurist.xyz"),
+    ],
+)
+def test_base_url_trailing_slash_is_stripped(monkeypatch, given, expected):
+    assert load_settings(base_url=given).base_url == expected
+
+    monkeypatch.setenv("HEURIST_BASE_URL", given)
+    assert load_settings().base_url == expected
+
+
+def test_key_is_not_in_the_settings_repr(monkeypatch):
+    settings = load_settings(api_key=SECRET)
+
+    assert settings.api_key == SECRET
+    assert SECRET not in repr(settings)
+    assert "CONFIG-SECRET" not in str(settings)
