@@ -17,6 +17,7 @@ import os
 import re
 import socket
 import uuid
+import zlib
 from collections.abc import Collection, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -42,6 +43,7 @@ PARAMETERS_KEY = "parameters"
 RECORD_KEY = "heurist"
 
 _CHUNK_SIZE = 64 * 1024
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_MODES = frozenset({"1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16", "I;16B"})
 _NEGATIVE_PREFIX = "Negative prompt:"
 # A1111's own pattern (modules/infotext_utils.py), so we read what it writes, quirks included.
@@ -474,17 +476,13 @@ def save_png(
 ) -> Path:
     """Save data as a PNG carrying the record, atomically, in output_dir/YYYY-MM-DD/; return it."""
     now = now or datetime.now()
-    image = _decode_for_saving(data)
-    info = PngInfo()
-    info.add_text(PARAMETERS_KEY, format_infotext(record))
-    info.add_text(RECORD_KEY, json.dumps(dict(record), ensure_ascii=False, default=str))
-    options: dict[str, Any] = {"pnginfo": info}
-    if image.mode not in _PNG_MODES:
-        has_alpha = bool({"A", "a"} & set(image.getbands())) or "transparency" in image.info
-        image = image.convert("RGBA" if has_alpha else "RGB")
-    elif image.info.get("icc_profile"):
-        options["icc_profile"] = image.info["icc_profile"]
-
+    texts = {
+        PARAMETERS_KEY: format_infotext(record),
+        RECORD_KEY: json.dumps(dict(record), ensure_ascii=False, default=str),
+    }
+    png = _png_with_texts(data, texts) if data.startswith(_PNG_SIGNATURE) else None
+    if png is None:
+        png = _encode_png(_decode_for_saving(data), texts)
     folder = Path(output_dir) / now.strftime("%Y-%m-%d")
     temporary: Path | None = None
     try:
@@ -493,7 +491,7 @@ def save_png(
         # Hidden and not *.png, so galleries never list a half-written file.
         temporary = folder / f".{target.stem}.{uuid.uuid4().hex[:8]}.tmp"
         with open(temporary, "xb") as handle:
-            image.save(handle, format="PNG", **options)
+            handle.write(png)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, target)
@@ -534,6 +532,62 @@ def read_png_metadata(
     except Exception:  # promised never to raise on bad input; Pillow raises many types
         logger.debug("No metadata readable from %r", type(source).__name__, exc_info=True)
         return None, None
+
+
+def _png_with_texts(data: bytes, texts: Mapping[str, str]) -> bytes | None:
+    """data with these text chunks before IEND (replacing any of the same keys), or None.
+
+    The pixels are not decoded and re-encoded: a 1024² PNG costs a copy, not a compression.
+    None when data is not a well-formed PNG that Pillow reads, so the caller re-encodes it.
+    """
+    try:
+        with Image.open(io.BytesIO(data), formats=("PNG",)) as image:
+            _check_pixels(image.size)
+            image.verify()  # checks the chunk CRCs without decoding the pixels
+    except ImageDownloadError:
+        raise
+    except Exception:
+        return None
+    chunks, position = [], len(_PNG_SIGNATURE)
+    while position + 12 <= len(data):
+        length = int.from_bytes(data[position : position + 4], "big")
+        kind = data[position + 4 : position + 8]
+        end = position + 12 + length
+        body = data[position + 8 : end - 4]
+        if kind == b"IEND":
+            new = [_text_chunk(key, value) for key, value in texts.items()]
+            return _PNG_SIGNATURE + b"".join(chunks) + b"".join(new) + data[position:end]
+        keyword = body.split(b"\0", 1)[0].decode("latin-1")
+        if kind not in (b"tEXt", b"iTXt", b"zTXt") or keyword not in texts:
+            chunks.append(data[position:end])
+        position = end
+    return None
+
+
+def _text_chunk(key: str, value: str) -> bytes:
+    """A tEXt chunk, or an iTXt (UTF-8) one when the text is not Latin-1, as Pillow writes."""
+    try:
+        kind, body = b"tEXt", key.encode("latin-1") + b"\0" + value.encode("latin-1")
+    except UnicodeEncodeError:
+        kind, body = b"iTXt", key.encode("latin-1") + b"\0\0\0\0\0" + value.encode("utf-8")
+    crc = zlib.crc32(kind + body).to_bytes(4, "big")
+    return len(body).to_bytes(4, "big") + kind + body + crc
+
+
+def _encode_png(image: Image.Image, texts: Mapping[str, str]) -> bytes:
+    """image as PNG bytes carrying the texts (for JPEG/WebP answers, or odd PNGs)."""
+    info = PngInfo()
+    for key, value in texts.items():
+        info.add_text(key, value)
+    options: dict[str, Any] = {"pnginfo": info}
+    if image.mode not in _PNG_MODES:
+        has_alpha = "A" in image.getbands() or "transparency" in image.info
+        image = image.convert("RGBA" if has_alpha else "RGB")
+    elif image.info.get("icc_profile"):
+        options["icc_profile"] = image.info["icc_profile"]
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", **options)
+    return buffer.getvalue()
 
 
 def _decode_for_saving(data: bytes) -> Image.Image:

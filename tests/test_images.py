@@ -278,6 +278,30 @@ def test_save_png_round_trips_metadata(tmp_path: Path, changes: dict) -> None:
         assert image.size == (8, 6)
 
 
+def test_save_png_keeps_a_pngs_pixel_data_and_replaces_old_metadata(tmp_path: Path) -> None:
+    # PNG answers get their text chunks added, not a decode and re-encode; stale copies go.
+    info = PngInfo()
+    info.add_text("parameters", "an older prompt")
+    info.add_text("Software", "miner")
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 200, 30)).save(buffer, format="PNG", pnginfo=info)
+    source = buffer.getvalue()
+    record = make_record(prompt=NON_LATIN)
+
+    path = save_png(source, record, tmp_path)
+
+    start = source.index(b"IDAT") - 4
+    idat_chunk = source[start : start + 12 + int.from_bytes(source[start : start + 4], "big")]
+    assert idat_chunk in path.read_bytes()
+    with Image.open(path) as image:
+        assert image.text == {
+            "Software": "miner",
+            "parameters": format_infotext(record),
+            "heurist": json.dumps(record, ensure_ascii=False),
+        }
+        assert image.getpixel((0, 0)) == (10, 200, 30)
+
+
 def test_save_png_names_files_by_date_time_seed_model_and_job(tmp_path: Path) -> None:
     now = datetime(2025, 3, 4, 5, 6, 7, 89)
     path = save_png(image_bytes(), make_record(), tmp_path / "out", now=now)
