@@ -324,8 +324,10 @@ class Studio:
         except HeuristError as error:
             raise gr.Error(str(error), title="Check the settings") from None
         fixed_seed = check_seed(-1 if seed is None else seed) >= 0
-        batch = [first.with_seed(first.seed + i if fixed_seed else -1) for i in range(count)]
-        batch[0] = first
+        # A fixed seed s gives s, s+1, ... (as A1111 does); -1 gives each image its own.
+        batch = [first] + [
+            first.with_seed(first.seed + i if fixed_seed else -1) for i in range(1, count)
+        ]
         gallery: list[tuple[str, str]] = []
         records: list[dict[str, Any]] = []
         failures: list[str] = []
@@ -625,6 +627,8 @@ class Studio:
             form = [prompt, neg_prompt, model, width, height, steps, guidance, seed]
             private = {"api_visibility": "private"}
             instant = {"queue": False, "show_progress": "hidden", **private}
+            # Queued but never waiting: gr.Info and gr.Warning reach the page only from the queue.
+            notifying = {"concurrency_limit": None, "show_progress": "hidden", **private}
 
             gr.on(
                 [model.change, width.change, height.change, steps.change, count.change, demo.load],
@@ -658,7 +662,7 @@ class Studio:
                 **private,
             )
             dice.click(fn=None, outputs=seed, js="() => -1", **private)
-            refresh.click(self.refresh_models, model, model, queue=False, **private)
+            refresh.click(self.refresh_models, model, model, **notifying)
 
             demo.load(fn=None, outputs=api_key, js=LOAD_KEY_JS, **private)
             api_key.input(fn=None, inputs=api_key, js=SAVE_KEY_JS, **private)
@@ -690,9 +694,9 @@ class Studio:
 
             gallery.select(self.select_image, records, [details, selected], **instant)
             reuse_seed.click(self.reuse_seed, selected, seed, **instant)
-            reuse_all.click(self.apply_settings, selected, form, **instant)
+            reuse_all.click(self.apply_settings, selected, form, **notifying)
             demo.load(self.history_rows, history, history_table, **instant)
-            history_table.select(self.pick_history, history, form, **instant)
+            history_table.select(self.pick_history, history, form, **notifying)
 
             gr.on(
                 [png_file.change, pasted.change],
@@ -701,7 +705,7 @@ class Studio:
                 [png_text, pending],
                 **instant,
             )
-            send.click(self.apply_settings, pending, form, **instant).then(
+            send.click(self.apply_settings, pending, form, **notifying).then(
                 fn=lambda: gr.Tabs(selected="generate"), outputs=tabs, **instant
             )
         return demo
