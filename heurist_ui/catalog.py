@@ -78,7 +78,7 @@ class ModelInfo:
 
     @property
     def label(self) -> str:
-        return f"{self.name} · {self.kind}"
+        return self.name if self.name == self.kind else f"{self.name} · {self.kind}"
 
     @property
     def is_flux(self) -> bool:

@@ -24,6 +24,7 @@ from .cost import estimate_credits
 from .errors import (
     APIConnectionError,
     APITimeoutError,
+    InvalidRequestError,
     MissingAPIKeyError,
     UnexpectedResponseError,
     error_from_status,
@@ -294,12 +295,7 @@ class HeuristClient:
 
     def submit(self, params: GenerationParams, *, api_key: str | None = None) -> GenerationResult:
         """Submit validated parameters as one job; api_key overrides the client's key."""
-        key = api_key or self.settings.api_key
-        if not key:
-            raise MissingAPIKeyError(
-                "No Heurist API key is set. Put HEURIST_API_KEY=<user_id>#<key> in the "
-                "environment or a .env file, or paste your key in the API key field."
-            )
+        key = check_key(api_key or self.settings.api_key)
         if params.seed < 0:
             params = params.with_seed(resolve_seed(params.seed))
         job_id = new_job_id()
@@ -330,6 +326,14 @@ class HeuristClient:
             raise APITimeoutError(
                 f"Heurist did not answer within {self.timeout[1]:g} s. The job may still have "
                 "run (and been billed), so it was not sent again. Try again later."
+            ) from None
+        except (
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+        ):
+            raise APIConnectionError(
+                f"Heurist at {host} dropped the connection before finishing its answer. The job "
+                "may still have run (and been billed), so it was not sent again. Try again."
             ) from None
         except requests.exceptions.RequestException as exc:
             reason = "the connection was refused" if _refused(exc) else "the connection failed"
@@ -367,6 +371,22 @@ class HeuristClient:
         """The image bytes at url, fetched with the safety checks of images.download_image."""
         base_host = urlparse(self.base_url).hostname
         return download_image(self.session, url, allowed_hosts={base_host} - {None})
+
+
+def check_key(key: str | None) -> str:
+    """The key, if it can be one; a clear error for none, or for copy-and-paste debris."""
+    if not key:
+        raise MissingAPIKeyError(
+            "No Heurist API key is set. Put HEURIST_API_KEY=<user_id>#<key> in the "
+            "environment or a .env file, or paste your key in the API key field."
+        )
+    if not key.isascii() or not key.isprintable() or any(c.isspace() for c in key):
+        raise InvalidRequestError(
+            "The API key contains characters a Heurist key cannot have (spaces, line breaks, "
+            "curly quotes or invisible characters picked up when copying). Paste it again as "
+            "user_id#api_key."
+        )
+    return key
 
 
 def _refused(exc: BaseException) -> bool:

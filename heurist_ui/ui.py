@@ -7,7 +7,7 @@ import math
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,6 +21,7 @@ from .errors import HeuristError, InvalidRequestError
 from .images import parse_infotext, read_png_metadata, save_png
 from .params import (
     MAX_GUIDANCE,
+    MAX_SEED,
     MAX_STEPS,
     MIN_GUIDANCE,
     MIN_SIZE,
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 C = TypeVar("C", bound=gr.components.Component)
 
 MAX_IMAGES = 8
+STOP_POLL_S = 0.25  # how often a running batch checks whether Stop was pressed
 HISTORY_LIMIT = 50
 DEFAULT_CONCURRENCY = 32  # users whose batches run at once: the work is remote I/O
 KEY_STORAGE = "heurist_ui_key"
@@ -220,11 +222,14 @@ class Studio:
     def cost_line(self, model_id: Any, width: Any, height: Any, steps: Any, count: Any) -> str:
         """The live estimate: credits per image and for the whole batch."""
         model = self.find_model(model_id)
+        hint = "Cost: set a size, steps and a number of images to see the estimate."
         try:
             w, h = int(width) // SIZE_STEP * SIZE_STEP, int(height) // SIZE_STEP * SIZE_STEP
             steps, count = int(steps), int(count)
-        except (TypeError, ValueError):
-            return "Cost: set a size, steps and a number of images to see the estimate."
+        except (TypeError, ValueError, OverflowError):
+            return hint
+        if min(w, h) < MIN_SIZE or steps < MIN_STEPS or count < 1:
+            return hint
         if model is None:
             return "Cost: pick a model to see the estimate."
         each = estimate_credits(model.type, w, h, steps)
@@ -324,6 +329,12 @@ class Studio:
         except HeuristError as error:
             raise gr.Error(str(error), title="Check the settings") from None
         fixed_seed = check_seed(-1 if seed is None else seed) >= 0
+        if fixed_seed and first.seed + count - 1 > MAX_SEED:
+            raise gr.Error(
+                f"With {count} images the seed must be at most {MAX_SEED - count + 1} "
+                "(each image uses the next seed).",
+                title="Check the settings",
+            )
         # A fixed seed s gives s, s+1, ... (as A1111 does); -1 gives each image its own.
         batch = [first] + [
             first.with_seed(first.seed + i if fixed_seed else -1) for i in range(1, count)
@@ -332,21 +343,28 @@ class Studio:
         records: list[dict[str, Any]] = []
         failures: list[str] = []
         progress((0, count), desc=f"0 of {count}")
-        yield gallery, records
+        yield [], []
         pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="heurist-job")
         try:
-            jobs = [pool.submit(self.make_image, params, key) for params in batch]
-            for done, job in enumerate(as_completed(jobs), start=1):
-                try:
-                    path, record = job.result()
-                except HeuristError as error:
-                    failures.append(str(error))
-                except Exception:
-                    log.exception("A job failed unexpectedly")
-                    failures.append("Something went wrong on our side. Try again.")
-                else:
-                    gallery.append((str(path), caption_for(record)))
-                    records.append(record)
+            pending = {pool.submit(self.make_image, params, key) for params in batch}
+            while pending:
+                # Short waits, so that Stop ends the run at once, not when a job answers.
+                finished, pending = wait(pending, timeout=STOP_POLL_S, return_when=FIRST_COMPLETED)
+                if not finished:
+                    yield gr.skip(), gr.skip()
+                    continue
+                for job in finished:
+                    try:
+                        path, record = job.result()
+                    except HeuristError as error:
+                        failures.append(str(error))
+                    except Exception:
+                        log.exception("A job failed unexpectedly")
+                        failures.append("Something went wrong on our side. Try again.")
+                    else:
+                        gallery.append((str(path), caption_for(record)))
+                        records.append(record)
+                done = len(gallery) + len(failures)
                 progress((done, count), desc=f"{done} of {count}")
                 yield list(gallery), list(records)
         finally:
@@ -516,7 +534,7 @@ class Studio:
                                 allow_custom_value=True,
                                 scale=5,
                             )
-                            refresh = gr.Button("🔄", size="sm", scale=0, min_width=40)
+                            refresh = gr.Button("🔄 Refresh", size="sm", scale=0, min_width=100)
                         with gr.Row():
                             width = raw_input(
                                 gr.Slider(
@@ -564,7 +582,7 @@ class Studio:
                                     info="-1 picks a new random seed per image",
                                 )
                             )
-                            dice = gr.Button("🎲", size="sm", scale=0, min_width=40)
+                            dice = gr.Button("🎲 Random", size="sm", scale=0, min_width=100)
                             count = raw_input(
                                 gr.Slider(1, MAX_IMAGES, value=1, step=1, label="Images", scale=4)
                             )
@@ -593,9 +611,9 @@ class Studio:
                             )
                     with gr.Column(scale=6, min_width=320):
                         gallery = gr.Gallery(
-                            label="Images",
+                            label="Results",
                             columns=2,
-                            height="auto",
+                            height="80vh",
                             object_fit="contain",
                             show_label=True,
                             buttons=["download", "download_all", "fullscreen"],
@@ -719,12 +737,13 @@ def _int_or(value: Any, fallback: int) -> int:
 
 
 def _count(value: Any) -> int:
+    problem = f"Images must be a whole number from 1 to {MAX_IMAGES}."
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        raise InvalidRequestError("Images must be a whole number from 1 to 8.") from None
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidRequestError(problem) from None
     if not number.is_integer() or not 1 <= number <= MAX_IMAGES:
-        raise InvalidRequestError(f"Images must be a whole number from 1 to {MAX_IMAGES}.")
+        raise InvalidRequestError(problem)
     return int(number)
 
 

@@ -1,0 +1,198 @@
+"""The launched app through gradio_client: the public /generate endpoint, errors and keys."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+from gradio_client import Client
+from gradio_client.exceptions import AppError
+from ui_helpers import running_studio
+
+from heurist_ui.client import RECORD_KEYS
+from heurist_ui.images import read_png_metadata
+from heurist_ui.sandbox import Sandbox, key_fingerprint
+
+# Sentinels: if either shows up in a page, a file or a log line, a key leaked.
+SERVER_KEY = "server-user#SENTINEL-server-7f3a9c"
+ALICE_KEY = "alice#SENTINEL-alice-51d0"
+BOB_KEY = "bob#SENTINEL-bob-c28e"
+LATENCY = 0.3  # seconds per job: long enough to see jobs overlap, short enough to be quick
+PARAMETERS = [
+    "prompt",
+    "neg_prompt",
+    "model_id",
+    "width",
+    "height",
+    "num_iterations",
+    "guidance_scale",
+    "seed",
+    "num_images",
+    "api_key",
+]
+
+
+@pytest.fixture(scope="module")
+def slow_sandbox():
+    with Sandbox(port=0, latency=LATENCY) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def app(slow_sandbox, tmp_path_factory):
+    with running_studio(slow_sandbox, tmp_path_factory.mktemp("api"), api_key=SERVER_KEY) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def api(app):
+    return Client(app.url, verbose=False, download_files=False)
+
+
+@pytest.fixture(autouse=True)
+def fresh_sandbox(slow_sandbox):
+    slow_sandbox.reset()
+
+
+def arguments(**overrides) -> dict:
+    return {
+        "prompt": "a lighthouse at dusk",
+        "neg_prompt": "",
+        "model_id": "SDXL",
+        "width": 512,
+        "height": 512,
+        "num_iterations": 10,
+        "guidance_scale": 5,
+        "seed": -1,
+        "num_images": 1,
+        "api_key": "",
+        **overrides,
+    }
+
+
+def generate(client: Client, **overrides) -> tuple[list, list]:
+    return client.predict(**arguments(**overrides), api_name="/generate")
+
+
+def fingerprints_by_job(sandbox: Sandbox) -> dict[str, str | None]:
+    return {sub.job_id: sub.key_fingerprint for sub in sandbox.submissions}
+
+
+def test_three_images_come_back_with_three_records(api, slow_sandbox):
+    gallery, records = generate(api, num_images=3)
+    assert len(gallery) == 3
+    assert all(item["image"] and "seed " in item["caption"] for item in gallery)
+    assert len(records) == 3
+    for record in records:
+        assert set(RECORD_KEYS) <= set(record) <= {*RECORD_KEYS, "model_type", "created_at"}
+        assert isinstance(record["seed"], int) and record["seed"] >= 0
+        assert (record["width"], record["height"], record["model_id"]) == (512, 512, "SDXL")
+    assert len({record["seed"] for record in records}) == 3
+    assert len({record["job_id"] for record in records}) == 3
+
+
+def test_three_images_run_as_three_jobs_at_once(api, slow_sandbox):
+    generate(api, num_images=3)
+    submissions = slow_sandbox.submissions
+    assert len(submissions) == 3
+    first_answer = min(sub.answered_at for sub in submissions)
+    assert all(sub.received_at < first_answer for sub in submissions)
+
+
+def test_images_stream_in_as_each_job_finishes(api):
+    job = api.submit(**arguments(num_images=3), api_name="/generate")
+    job.result(timeout=30)
+    sizes = [len(gallery) for gallery, _ in job.outputs()]
+    assert sizes[-1] == 3
+    assert sizes == sorted(sizes) and len(set(sizes)) > 1
+
+
+def test_served_images_are_our_pngs_with_their_parameters(api):
+    gallery, records = generate(api, num_images=2)
+    by_job = {record["job_id"]: record for record in records}
+    for item in gallery:
+        response = requests.get(item["image"]["url"], timeout=10)
+        assert response.status_code == 200
+        assert response.content.startswith(b"\x89PNG")
+        text, embedded = read_png_metadata(response.content)
+        assert embedded["seed"] == by_job[embedded["job_id"]]["seed"]
+        assert f"Seed: {embedded['seed']}" in text
+
+
+def test_a_fixed_seed_gives_consecutive_seeds(api):
+    _, records = generate(api, seed=77, num_images=2)
+    assert sorted(record["seed"] for record in records) == [77, 78]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"prompt": ""}, "The prompt is empty"),
+        ({"width": "abc"}, "Width must be a number, not 'abc'"),
+        ({"model_id": "NoSuchModel"}, "Unknown model 'NoSuchModel'"),
+        ({"num_images": 12}, "Images must be a whole number from 1 to 8"),
+        ({"api_key": "no-credits"}, "no credits left (402)"),
+    ],
+)
+def test_errors_come_back_as_clear_messages(api, slow_sandbox, overrides, message):
+    with pytest.raises(AppError) as raised:
+        generate(api, **overrides)
+    assert message in str(raised.value)
+    if "api_key" not in overrides:
+        assert slow_sandbox.submissions == []
+
+
+def test_each_users_key_is_used_for_their_jobs_only(app, slow_sandbox):
+    alice, bob = (Client(app.url, verbose=False, download_files=False) for _ in range(2))
+    with ThreadPoolExecutor(2) as pool:
+        alices = pool.submit(generate, alice, api_key=ALICE_KEY, num_images=2)
+        bobs = pool.submit(generate, bob, api_key=BOB_KEY, num_images=2)
+        alice_records, bob_records = alices.result()[1], bobs.result()[1]
+    keys = fingerprints_by_job(slow_sandbox)
+    assert {keys[r["job_id"]] for r in alice_records} == {key_fingerprint(ALICE_KEY)}
+    assert {keys[r["job_id"]] for r in bob_records} == {key_fingerprint(BOB_KEY)}
+    # The two users' jobs really ran at the same time.
+    submissions = slow_sandbox.submissions
+    assert max(s.received_at for s in submissions) < min(s.answered_at for s in submissions)
+
+
+def test_an_empty_key_uses_the_servers_key(api, slow_sandbox):
+    _, records = generate(api, api_key="", num_images=2)
+    keys = fingerprints_by_job(slow_sandbox)
+    assert {keys[r["job_id"]] for r in records} == {key_fingerprint(SERVER_KEY)}
+
+
+def test_only_generate_is_public_with_the_documented_parameters(app):
+    info = requests.get(f"{app.url}gradio_api/info", timeout=10).json()
+    assert list(info["named_endpoints"]) == ["/generate"]
+    assert not info["unnamed_endpoints"]
+    names = [p["parameter_name"] for p in info["named_endpoints"]["/generate"]["parameters"]]
+    assert names == PARAMETERS
+
+
+def test_the_page_and_config_never_carry_the_servers_key(app):
+    secret = SERVER_KEY.split("#", 1)[1]
+    for path in ("", "config", "gradio_api/info"):
+        response = requests.get(f"{app.url}{path}", timeout=10)
+        assert response.status_code == 200, path
+        assert secret not in response.text, path
+        assert "SENTINEL" not in response.text, path
+
+
+def test_keys_never_reach_the_servers_disk_or_logs(api, app, caplog):
+    caplog.set_level(logging.DEBUG)
+    generate(api, api_key=ALICE_KEY)
+    generate(api, api_key="")
+    written = [
+        path
+        for folder in (app.settings.output_dir, app.settings.cache_dir)
+        for path in folder.rglob("*")
+        if path.is_file()
+    ]
+    assert any(path.suffix == ".png" for path in written)
+    for path in written:
+        assert b"SENTINEL" not in path.read_bytes(), path
+    assert "Submitting" in caplog.text  # the app's own log lines were captured
+    assert "SENTINEL" not in caplog.text

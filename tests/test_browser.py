@@ -1,0 +1,249 @@
+"""The studio in a real headless Chromium (Debian's package), driven by Playwright.
+
+Runs on the app as `python app.py --sandbox` builds it. Saves assets/screenshot.png, which the
+README shows.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+from ui_helpers import running_studio
+
+from app import SANDBOX_KEY
+from heurist_ui.sandbox import Sandbox
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+SCREENSHOT = Path(__file__).resolve().parent.parent / "assets" / "screenshot.png"
+VIEWPORT = {"width": 1400, "height": 1000}
+TIMEOUT_MS = 15_000
+THUMBNAIL = re.compile(r"^Thumbnail \d+ of \d+$")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)",
+    ),
+]
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
+expect = sync_api.expect
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def app_sandbox():
+    with Sandbox(port=0) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def app(app_sandbox, tmp_path_factory):
+    """The app with the sandbox's key, as `python app.py --sandbox` runs it."""
+    with running_studio(app_sandbox, tmp_path_factory.mktemp("app"), api_key=SANDBOX_KEY) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def keyless_app(tmp_path_factory):
+    """An app whose server has no key, over an API that accepts only "good-key"."""
+    with (
+        Sandbox(port=0, valid_keys={"good-key"}) as server,
+        running_studio(server, tmp_path_factory.mktemp("keyless"), api_key=None) as app,
+    ):
+        yield app
+
+
+@pytest.fixture(scope="module")
+def context(browser):
+    """One browser profile for the keyed app's tests: its cache makes each page load faster."""
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def keyless_context(browser):
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context
+    context.close()
+
+
+def open_page(context, url: str):
+    page = context.new_page()
+    page.goto(url)
+    expect(page.locator("#cost-line")).to_contain_text("credits")  # the load events ran
+    return page
+
+
+@pytest.fixture
+def page(context, app, app_sandbox):
+    app_sandbox.reset()
+    app_sandbox.latency = 0.0
+    page = open_page(context, app.url)
+    yield page
+    page.close()
+
+
+@pytest.fixture
+def keyless_page(keyless_context, keyless_app):
+    page = open_page(keyless_context, keyless_app.url)
+    yield page
+    page.close()
+
+
+def prompt_box(page):
+    return page.get_by_label("Prompt", exact=True)
+
+
+def thumbnails(page):
+    return page.locator("#gallery").get_by_role("button", name=THUMBNAIL)
+
+
+def history_cells(page, text: str):
+    """The visible history table cells showing text (the table keeps hidden copies too)."""
+    return page.get_by_text(text, exact=True).filter(visible=True)
+
+
+def set_slider(page, label: str, value: int) -> None:
+    box = page.get_by_label(f"number input for {label}")
+    box.fill(str(value))
+    box.press("Enter")
+
+
+def test_generate_shows_an_image(page, app_sandbox):
+    expect(page.locator("#badge")).to_have_text("sandbox")
+    prompt_box(page).fill("a lighthouse at dusk")
+    page.get_by_role("button", name="Generate", exact=True).click()
+    expect(thumbnails(page)).to_have_count(1)
+    expect(page.locator("#gallery img").first).to_have_attribute("alt", re.compile(r"^seed \d+"))
+    assert len(app_sandbox.submissions) == 1
+
+
+def test_selecting_an_image_shows_its_record_and_reuses_its_seed(page):
+    prompt_box(page).fill("a red fox in the snow")
+    page.get_by_label("Seed").fill("4242")
+    page.get_by_role("button", name="Generate", exact=True).click()
+    thumbnails(page).first.click()
+    details = page.locator("#details")
+    expect(details).to_contain_text("4242")
+    expect(details).to_contain_text("a red fox in the snow")
+    page.get_by_label("Seed").fill("-1")
+    page.get_by_role("button", name=re.compile("Reuse seed")).click()
+    expect(page.get_by_label("Seed")).to_have_value("4242")
+
+
+def test_ctrl_enter_generates_and_history_survives_a_page_reload(page, app_sandbox):
+    prompt = "a paper boat on a puddle"
+    prompt_box(page).fill(prompt)
+    prompt_box(page).press("Control+Enter")
+    expect(thumbnails(page)).to_have_count(1)
+    page.wait_for_timeout(500)  # a second, unwanted run would have started by now
+    assert len(app_sandbox.submissions) == 1
+    page.get_by_text("History (this browser, last 50)").click()
+    expect(history_cells(page, prompt)).not_to_have_count(0)
+    page.reload()
+    page.get_by_text("History (this browser, last 50)").click()
+    expect(history_cells(page, prompt)).not_to_have_count(0)
+
+
+def test_changing_the_width_updates_the_cost_line(page):
+    cost = page.locator("#cost-line")
+    before = cost.inner_text()
+    set_slider(page, "Width", 512)
+    expect(cost).not_to_have_text(before)
+    expect(cost).to_contain_text("512×")
+
+
+def test_picking_flux_hides_the_negative_prompt(page):
+    negative = page.get_by_label("Negative prompt")
+    expect(negative).to_be_visible()
+    page.get_by_label("Model").click()
+    page.get_by_role("option", name=re.compile(r"^FLUX\.1-dev")).click()
+    expect(negative).to_be_hidden()
+    expect(page.locator("#cost-line")).to_contain_text("FLUX")
+
+
+def start_a_slow_job(page, sandbox: Sandbox, seconds: float):
+    sandbox.latency = seconds
+    prompt_box(page).fill("a slow sunrise")
+    page.get_by_role("button", name="Generate", exact=True).click()
+    progress = page.get_by_role("progressbar")
+    expect(progress).to_be_visible()
+    return progress
+
+
+def wait_for_answers(sandbox: Sandbox, count: int, timeout: float = 15.0) -> None:
+    """Let jobs still in flight finish, so they are not counted in the next test."""
+    deadline = time.monotonic() + timeout
+    while len(sandbox.submissions) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_stop_abandons_the_unfinished_jobs(page, app_sandbox):
+    progress = start_a_slow_job(page, app_sandbox, 1.5)
+    page.get_by_role("button", name="Stop", exact=True).click()
+    wait_for_answers(app_sandbox, 1)
+    expect(progress).to_have_count(0)
+    page.wait_for_timeout(300)
+    expect(thumbnails(page)).to_have_count(0)  # the job finished after Stop: not shown
+    expect(prompt_box(page)).to_have_value("a slow sunrise")
+
+
+def test_stop_takes_effect_at_once(page, app_sandbox):
+    progress = start_a_slow_job(page, app_sandbox, 2.5)
+    try:
+        page.get_by_role("button", name="Stop", exact=True).click()
+        expect(progress).to_have_count(0, timeout=1_000)
+    finally:
+        wait_for_answers(app_sandbox, 1)
+
+
+def test_without_a_key_the_page_says_so_and_a_bad_key_is_rejected(keyless_page):
+    page = keyless_page
+    expect(page.locator("#no-key")).to_contain_text("HEURIST_API_KEY")
+    prompt_box(page).fill("a red fox in the snow")
+    page.get_by_label("API key").fill("bad-key")
+    page.get_by_role("button", name="Generate", exact=True).click()
+    expect(page.get_by_test_id("toast-body")).to_contain_text("rejected")
+    expect(prompt_box(page)).to_have_value("a red fox in the snow")
+    expect(thumbnails(page)).to_have_count(0)
+
+
+def test_four_images_stream_in_with_progress(page, app_sandbox):
+    app_sandbox.latency = 1.0  # long enough to see the progress bar
+    prompt_box(page).fill("a lighthouse at dusk, volumetric light, oil painting")
+    set_slider(page, "Images", 4)
+    expect(page.locator("#cost-line")).to_contain_text("4 images")
+    page.get_by_role("button", name="Generate", exact=True).click()
+    expect(page.get_by_role("progressbar", name=re.compile(r"\d of 4"))).to_be_visible()
+    expect(thumbnails(page)).to_have_count(4)
+    expect(page.get_by_role("progressbar")).to_have_count(0)
+    assert len(app_sandbox.submissions) == 4
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.mouse.move(0, 0)  # no hover highlight in the picture
+    page.screenshot(path=str(SCREENSHOT), full_page=True)

@@ -1,0 +1,75 @@
+"""Launching the studio in-process, on a free loopback port, for API and browser tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is first imported
+
+from app import build_app
+from heurist_ui.config import Settings, load_settings
+from heurist_ui.sandbox import Sandbox
+from heurist_ui.ui import Studio, launch_options
+
+
+@dataclass
+class RunningStudio:
+    """A launched app: its URL, the Blocks, the Studio behind it and its settings."""
+
+    url: str
+    demo: Any
+    studio: Studio
+    settings: Settings
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def running_studio(
+    sandbox: Sandbox, folder: Path, *, api_key: str | None, concurrency: int = 32
+) -> Iterator[RunningStudio]:
+    """The app as `python app.py --sandbox` builds it, over `sandbox`, files under `folder`.
+
+    api_key=None gives a server without a key, whatever this machine's environment holds:
+    module-scoped fixtures run before conftest's env-clearing one.
+    """
+    with pytest.MonkeyPatch.context() as env:
+        for name in list(os.environ):
+            if name.startswith("HEURIST_") or name == "AUTH_KEY":
+                env.delenv(name)
+        settings = load_settings(
+            api_key=api_key,
+            base_url=sandbox.url,
+            models_url=sandbox.models_url,
+            output_dir=folder / "out",
+            cache_dir=folder / "cache",
+            env_file=None,
+        )
+        demo, studio = build_app(settings, sandbox=True, concurrency=concurrency)
+    options = launch_options(
+        host="127.0.0.1",
+        port=free_port(),
+        share=False,
+        auth=None,
+        concurrency=concurrency,
+        output_dir=settings.output_dir,
+    )
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **options)
+    try:
+        yield RunningStudio(url=url, demo=demo, studio=studio, settings=settings)
+    finally:
+        demo.close()
+        studio.client.close()
