@@ -364,6 +364,7 @@ class Sandbox:
         self._valid = None if valid_keys is None else frozenset(map(key_fingerprint, valid_keys))
         self._rng = random.Random(rng_seed)
         self._lock = threading.Lock()
+        self._in_flight = 0
         self._faults: deque[_Fault] = deque()
         self._submissions: deque[Submission] = deque(maxlen=MAX_SUBMISSIONS)
         self._images: OrderedDict[str, _Stored] = OrderedDict()
@@ -436,6 +437,12 @@ class Sandbox:
         if not _is_number(seconds) or seconds < 0:
             raise ValueError("latency must be a non-negative number of seconds")
         self._latency = float(seconds)
+
+    @property
+    def in_flight(self) -> int:
+        """Submissions received and not yet answered (tests wait on it for a job to be running)."""
+        with self._lock:
+            return self._in_flight
 
     @property
     def submissions(self) -> list[Submission]:
@@ -544,11 +551,17 @@ class Sandbox:
             payload = json.loads(request.body)
         except (ValueError, RecursionError):
             payload = None
-        fault = self._next_fault()
-        if fault is not None and fault.kind == "delay":
-            self._sleep(fault.options["seconds"])
-        reply, url = self._answer_submission(request, payload, fault)
-        self._record(request, payload, reply, url)
+        with self._lock:
+            self._in_flight += 1
+        try:
+            fault = self._next_fault()
+            if fault is not None and fault.kind == "delay":
+                self._sleep(fault.options["seconds"])
+            reply, url = self._answer_submission(request, payload, fault)
+            self._record(request, payload, reply, url)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
         return reply
 
     def _answer_submission(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import threading
 import time
-from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,7 +35,6 @@ log = logging.getLogger(__name__)
 C = TypeVar("C", bound=gr.components.Component)
 
 MAX_IMAGES = 8
-STOP_POLL_S = 0.25  # how often a running batch checks whether Stop was pressed
 HISTORY_LIMIT = 50
 DEFAULT_CONCURRENCY = 32  # users whose batches run at once: the work is remote I/O
 KEY_STORAGE = "heurist_ui_key"
@@ -209,6 +209,10 @@ class Studio:
         self.output_dir = Path(output_dir or client.settings.output_dir)
         self.sandbox = sandbox
         self.concurrency = concurrency
+        # Jobs block on the network, so one thread each: every running batch at full width.
+        self.workers = ThreadPoolExecutor(
+            max_workers=concurrency * MAX_IMAGES, thread_name_prefix="heurist-job"
+        )
 
     # ---- models, size, cost -------------------------------------------------------------
 
@@ -303,7 +307,7 @@ class Studio:
 
     # ---- generating ---------------------------------------------------------------------
 
-    def generate(
+    async def generate(
         self,
         prompt: str,
         neg_prompt: str,
@@ -316,7 +320,7 @@ class Studio:
         num_images: float,
         api_key: str,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's injection idiom)
-    ) -> Iterator[tuple[list[tuple[str, str]], list[dict[str, Any]]]]:
+    ) -> AsyncIterator[tuple[list[tuple[str, str]], list[dict[str, Any]]]]:
         """Generate num_images images as parallel jobs, streaming each into the gallery."""
         key = (api_key or "").strip() or None
         if key is None and not self.client.has_key:
@@ -342,17 +346,14 @@ class Studio:
         gallery: list[tuple[str, str]] = []
         records: list[dict[str, Any]] = []
         failures: list[str] = []
-        progress((0, count), desc=f"0 of {count}")
-        yield [], []
-        pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="heurist-job")
+        loop = asyncio.get_running_loop()
+        pending = {loop.run_in_executor(self.workers, self.make_image, p, key) for p in batch}
         try:
-            pending = {pool.submit(self.make_image, params, key) for params in batch}
+            progress((0, count), desc=f"0 of {count}")
+            yield [], []  # the jobs are already on their way
             while pending:
-                # Short waits, so that Stop ends the run at once, not when a job answers.
-                finished, pending = wait(pending, timeout=STOP_POLL_S, return_when=FIRST_COMPLETED)
-                if not finished:
-                    yield gr.skip(), gr.skip()
-                    continue
+                # Awaiting, not blocking: Stop cancels the run here at once.
+                finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 for job in finished:
                     try:
                         path, record = job.result()
@@ -368,7 +369,8 @@ class Studio:
                 progress((done, count), desc=f"{done} of {count}")
                 yield list(gallery), list(records)
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+            for job in pending:  # jobs not yet sent are dropped; those in flight are abandoned
+                job.cancel()
         if failures and not records:
             raise gr.Error(_summarize(failures, count), title="Generation failed")
         if failures:
@@ -776,6 +778,8 @@ def launch_options(
         "share": share,
         "auth": auth,
         "max_threads": concurrency * 2 + 16,
+        # Every API call is a session of its own; keep the last 1000, not Gradio's 10 000.
+        "state_session_capacity": 1000,
         "run_history": False,  # an input may be an API key
         "show_error": False,
         "allowed_paths": [str(output_dir.resolve())],

@@ -7,6 +7,7 @@ and the records, and on failure raises without yielding anything else).
 
 from __future__ import annotations
 
+import asyncio
 import types
 
 import gradio as gr
@@ -260,9 +261,13 @@ def test_the_generate_handler_raises_gr_error_and_yields_only_gallery_and_record
 ):
     sandbox.add_fault(kind, **options)
     yielded = []
-    with pytest.raises(gr.Error) as raised:
-        for step in app.studio.generate(*generate_data()):
+
+    async def consume() -> None:
+        async for step in app.studio.generate(*generate_data()):
             yielded.append(step)
+
+    with pytest.raises(gr.Error) as raised:
+        asyncio.run(consume())
 
     assert raised.value.message and GENERIC_ERROR_WORDS not in raised.value.message
     for step in yielded:

@@ -8,6 +8,7 @@ from pathlib import Path
 import gradio as gr
 import pytest
 from PIL import Image
+from ui_helpers import run_generator
 
 from heurist_ui.images import read_png_metadata, save_png
 from heurist_ui.params import MAX_SEED, SIZE_STEP
@@ -43,7 +44,7 @@ def generate(studio: Studio, **overrides) -> list[tuple[list, list]]:
     args.update(overrides)
     return [
         (list(gallery), list(records))
-        for gallery, records in studio.generate(**args)
+        for gallery, records in run_generator(studio.generate(**args))
         if not isinstance(gallery, dict)
     ]
 

@@ -1,10 +1,11 @@
-"""Launching the studio in-process, on a free loopback port, for API and browser tests."""
+"""Launching the studio in-process, on a free loopback port, and driving its handlers."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,15 @@ class RunningStudio:
     demo: Any
     studio: Studio
     settings: Settings
+
+
+def run_generator(steps: AsyncIterator) -> list:
+    """Every value an async generator handler yields, in order (its exception, if any, raised)."""
+
+    async def collect() -> list:
+        return [step async for step in steps]
+
+    return asyncio.run(collect())
 
 
 def free_port() -> int:
