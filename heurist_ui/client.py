@@ -10,6 +10,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from urllib.parse import urlparse
 
@@ -213,6 +214,9 @@ class HeuristClient:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers["User-Agent"] = "heurist_ui"
+        # One session serves every user of a studio: a cookie set for one must not ride along
+        # with another's jobs.
+        self.session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
 
     def __repr__(self) -> str:
         return f"HeuristClient(base_url={self.base_url!r}, has_key={self.has_key})"

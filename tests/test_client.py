@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import http.server
 import io
 import math
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -500,3 +502,26 @@ def test_flux_accepts_sizes_up_to_2048(client, sandbox):
     result = client.generate(prompt="a cat", model_id="FLUX.1-dev", width=2048, height=512)
 
     assert (result.width, result.height) == (2048, 512)
+
+
+def test_cookies_set_by_the_api_are_not_kept(sandbox, settings):
+    # The studio shares one client among all users: a cookie one answer sets must not be sent
+    # with another user's job.
+    class SetsCookie(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Set-Cookie", "session=user-a; Path=/")
+            self.end_headers()
+            self.wfile.write(b'"http://127.0.0.1/images/x.png"')
+
+        def log_message(self, *args):
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), SetsCookie) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        base_url = f"http://127.0.0.1:{server.server_address[1]}"
+        with HeuristClient("user#key", base_url, settings=settings) as client:
+            client.generate(prompt="a cat", model_id="SDXL")
+            assert len(client.session.cookies) == 0
+        server.shutdown()
