@@ -9,7 +9,7 @@ import pytest
 import requests
 from gradio_client import Client
 from gradio_client.exceptions import AppError
-from ui_helpers import running_studio
+from ui_helpers import PARAMETERS, running_studio
 
 from heurist_ui.client import RECORD_KEYS
 from heurist_ui.images import read_png_metadata
@@ -20,18 +20,6 @@ SERVER_KEY = "server-user#SENTINEL-server-7f3a9c"
 ALICE_KEY = "alice#SENTINEL-alice-51d0"
 BOB_KEY = "bob#SENTINEL-bob-c28e"
 LATENCY = 0.3  # seconds per job: long enough to see jobs overlap, short enough to be quick
-PARAMETERS = [
-    "prompt",
-    "neg_prompt",
-    "model_id",
-    "width",
-    "height",
-    "num_iterations",
-    "guidance_scale",
-    "seed",
-    "num_images",
-    "api_key",
-]
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +157,7 @@ def test_only_generate_is_public_with_the_documented_parameters(app):
     assert list(info["named_endpoints"]) == ["/generate"]
     assert not info["unnamed_endpoints"]
     names = [p["parameter_name"] for p in info["named_endpoints"]["/generate"]["parameters"]]
-    assert names == PARAMETERS
+    assert names == list(PARAMETERS)
 
 
 def test_the_page_and_config_never_carry_the_servers_key(app):

@@ -18,24 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from ui_helpers import PARAMETERS
 
 from heurist_ui.catalog import ModelCatalog
 from heurist_ui.client import HeuristClient
 from heurist_ui.params import MAX_GUIDANCE, MAX_SEED, MAX_STEPS, MIN_GUIDANCE, MIN_SIZE, MIN_STEPS
 from heurist_ui.sandbox import Sandbox, check_payload
 
-PARAMETERS = (
-    "prompt",
-    "neg_prompt",
-    "model_id",
-    "width",
-    "height",
-    "num_iterations",
-    "guidance_scale",
-    "seed",
-    "num_images",
-    "api_key",
-)
 NORMAL = {
     "prompt": "a lighthouse at dusk",
     "neg_prompt": "blurry",

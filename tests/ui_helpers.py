@@ -20,6 +20,20 @@ from heurist_ui.config import Settings, load_settings
 from heurist_ui.sandbox import Sandbox
 from heurist_ui.ui import Studio, launch_options
 
+# /generate's parameters, in order: the public API the issue fixes.
+PARAMETERS = (
+    "prompt",
+    "neg_prompt",
+    "model_id",
+    "width",
+    "height",
+    "num_iterations",
+    "guidance_scale",
+    "seed",
+    "num_images",
+    "api_key",
+)
+
 
 @dataclass
 class RunningStudio:
