@@ -123,7 +123,7 @@ def format_credits(value: float) -> str:
 
 
 def caption_for(record: dict[str, Any]) -> str:
-    return f"seed {record['seed']} · {record['model_id']} · {record['width']}×{record['height']}"
+    return f"seed {record['seed']}"  # the rest is in the record shown on selection
 
 
 def record_markdown(record: dict[str, Any]) -> str:
