@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 import threading
@@ -83,6 +84,26 @@ SAVE_KEY_JS = f"""
   if (notice) notice.style.display = key ? "none" : "";
 }}
 """
+
+FORM_STORAGE = "heurist_ui_form"
+SAVE_FORM_JS = f"""
+(...values) => {{ localStorage.setItem("{FORM_STORAGE}", JSON.stringify(values)); }}
+"""
+
+
+def restore_form_js(catalog: ModelCatalog) -> str:
+    """JS giving the form's saved values, field by field, where they still make sense."""
+    return f"""
+(...current) => {{
+  let saved = null;
+  try {{ saved = JSON.parse(localStorage.getItem("{FORM_STORAGE}") || "null"); }} catch (e) {{}}
+  if (!Array.isArray(saved) || saved.length !== current.length) return current;
+  const models = {json.dumps(catalog.names)};
+  if (!models.includes(saved[2])) return current;
+  return saved.map((value, i) => (value === null || value === undefined ? current[i] : value));
+}}
+"""
+
 
 CSS = """
 #cost-line { font-variant-numeric: tabular-nums; }
@@ -666,7 +687,19 @@ class Studio:
             model.input(
                 self.model_defaults, model, [width, height, steps, guidance, neg_prompt], **instant
             )
+            # The form survives a reload: kept in this browser, restored before the model's
+            # bounds are applied to it.
+            saved = [*form, count]
+            gr.on(
+                [field.change for field in saved], fn=None, inputs=saved, js=SAVE_FORM_JS, **private
+            )
             demo.load(
+                fn=None,
+                inputs=saved,
+                outputs=saved,
+                js=restore_form_js(self.catalogs.catalog),
+                **private,
+            ).then(
                 self.model_changed,
                 [model, width, height],
                 [width, height, neg_prompt, lora_row, lora_help],

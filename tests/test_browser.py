@@ -15,6 +15,7 @@ from ui_helpers import running_studio
 
 from app import SANDBOX_KEY
 from heurist_ui.sandbox import Sandbox
+from heurist_ui.ui import FORM_STORAGE
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -30,6 +31,7 @@ CHROMIUM_ARGS = [
 SCREENSHOT = Path(__file__).resolve().parent.parent / "assets" / "screenshot.png"
 VIEWPORT = {"width": 1400, "height": 1000}
 TIMEOUT_MS = 15_000
+KEEP_FORM = "test-keep-form"
 THUMBNAIL = re.compile(r"^Thumbnail \d+ of \d+$")
 
 pytestmark = [
@@ -81,6 +83,10 @@ def context(browser):
     """One browser profile for the keyed app's tests: its cache makes each page load faster."""
     context = browser.new_context(viewport=VIEWPORT)
     context.set_default_timeout(TIMEOUT_MS)
+    # Each test starts from the default form, unless it asks to keep the saved one.
+    context.add_init_script(
+        f"if (!sessionStorage.getItem('{KEEP_FORM}')) localStorage.removeItem('{FORM_STORAGE}');"
+    )
     yield context
     context.close()
 
@@ -169,6 +175,19 @@ def test_ctrl_enter_generates_and_history_survives_a_page_reload(page, app_sandb
     page.reload()
     page.get_by_text("History (this browser, last 50)").click()
     expect(history_cells(page, prompt)).not_to_have_count(0)
+
+
+def test_the_form_survives_a_page_reload(page):
+    prompt_box(page).fill("a tram in the rain")
+    set_slider(page, "Images", 3)
+    set_slider(page, "Steps", 31)
+    expect(page.locator("#cost-line")).to_contain_text("31 steps")
+    page.evaluate(f"sessionStorage.setItem('{KEEP_FORM}', '1')")
+    page.reload()
+    expect(prompt_box(page)).to_have_value("a tram in the rain")
+    expect(page.get_by_label("number input for Images")).to_have_value("3")
+    expect(page.locator("#cost-line")).to_contain_text("31 steps")
+    expect(page.locator("#cost-line")).to_contain_text("3 images")
 
 
 def test_changing_the_width_updates_the_cost_line(page):
