@@ -370,8 +370,9 @@ class Studio:
         loop = asyncio.get_running_loop()
         pending = {loop.run_in_executor(self.workers, self.make_image, p, key) for p in batch}
         try:
+            # No empty first yield to clear the gallery: Gradio then sometimes never draws
+            # the progress bar. The first image replaces the old ones.
             progress((0, count), desc=f"0 of {count}")
-            yield [], []  # the jobs are already on their way
             while pending:
                 # Awaiting, not blocking: Stop cancels the run here at once.
                 finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)

@@ -313,7 +313,7 @@ def test_generate_streams_a_growing_gallery_of_n_images(studio, sandbox):
     steps = generate(studio, num_images=4)
     sizes = [len(gallery) for gallery, _ in steps]
     # Jobs finishing together arrive in one update, so the sizes grow by one or more.
-    assert sizes[0] == 0 and sizes[-1] == 4
+    assert sizes[0] >= 1 and sizes[-1] == 4
     assert sizes == sorted(set(sizes))
     gallery, records = steps[-1]
     assert len(records) == 4
