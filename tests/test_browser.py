@@ -14,7 +14,8 @@ import pytest
 from ui_helpers import running_studio
 
 from app import SANDBOX_KEY
-from heurist_ui.sandbox import Sandbox
+from heurist_ui.images import save_png
+from heurist_ui.sandbox import Sandbox, render_placeholder
 from heurist_ui.ui import FORM_STORAGE
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -161,6 +162,30 @@ def test_selecting_an_image_shows_its_record_and_reuses_its_seed(page):
     page.get_by_label("Seed").fill("-1")
     page.get_by_role("button", name=re.compile("Reuse seed")).click()
     expect(page.get_by_label("Seed")).to_have_value("4242")
+
+
+def test_png_info_reads_a_dropped_png_and_sends_it_to_the_generator(page, tmp_path):
+    record = {
+        "job_id": "heurist-ui-0123456789abcdef",
+        "model_id": "Aurora",
+        "seed": 31337,
+        "width": 512,
+        "height": 768,
+        "num_iterations": 27,
+        "guidance_scale": 6.5,
+        "prompt": "a glass teapot, 灯塔",
+        "neg_prompt": "blurry",
+    }
+    png = save_png(
+        render_placeholder(512, 768, prompt="x", model_id="Aurora", seed=1), record, tmp_path
+    )
+    page.get_by_role("tab", name="PNG info").click()
+    page.locator("input[type=file]").set_input_files(str(png))
+    expect(page.get_by_text("Steps: 27", exact=False)).to_be_visible()
+    page.get_by_role("button", name="Send to generator").click()
+    expect(prompt_box(page)).to_have_value("a glass teapot, 灯塔")
+    expect(page.get_by_label("Seed")).to_have_value("31337")
+    expect(page.locator("#cost-line")).to_contain_text("SD 1.5, 512×768, 27 steps")
 
 
 def test_ctrl_enter_generates_and_history_survives_a_page_reload(page, app_sandbox):
