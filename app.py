@@ -6,6 +6,13 @@ import argparse
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # gradio is imported only once the flags are parsed
+    import gradio as gr
+
+    from heurist_ui.config import Settings
+    from heurist_ui.ui import Studio
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -43,7 +50,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def build_app(settings, *, sandbox: bool = False, concurrency: int = 32):
+def build_app(
+    settings: Settings, *, sandbox: bool = False, concurrency: int = 32
+) -> tuple[gr.Blocks, Studio]:
     """The studio's Blocks, queued, for these settings: (demo, studio)."""
     from heurist_ui.client import HeuristClient
     from heurist_ui.ui import Studio

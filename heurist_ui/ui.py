@@ -315,6 +315,10 @@ class Studio:
         width, height = aspect_size(ASPECT_PRESETS[preset], model)
         return gr.update(value=width), gr.update(value=height)
 
+    def current_models(self) -> Any:
+        """The dropdown's choices from the catalogue as it is now (no network)."""
+        return gr.update(choices=self.model_choices())
+
     def refresh_models(self, model_id: Any) -> tuple:
         catalog = self.catalogs.refresh()
         value = model_id if model_id in catalog else catalog.default_model().name
@@ -706,6 +710,8 @@ class Studio:
                 [width, height, neg_prompt, lora_row, lora_help],
                 **instant,
             )
+            # The list may have been refreshed since this page was built.
+            demo.load(self.current_models, None, model, **instant)
             insert.click(self.insert_trigger, [prompt, model], prompt, **instant)
             aspect.input(self.aspect, [aspect, model], [width, height], **instant)
             swap.click(
