@@ -85,6 +85,11 @@ def main(argv: list[str] | None = None) -> None:
             env_file=args.env_file,
         )
         logging.getLogger("heurist_ui").info("Sandbox API running at %s", sandbox.url)
+    if args.share and settings.has_key and not args.auth and not args.sandbox:
+        logging.getLogger("heurist_ui").warning(
+            "Sharing a public link with the server's API key: anyone with the link spends your "
+            "credits. Add --auth USER:PASSWORD to require a login."
+        )
     demo, _ = build_app(settings, sandbox=args.sandbox, concurrency=args.concurrency)
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
     demo.launch(
