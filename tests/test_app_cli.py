@@ -1,0 +1,42 @@
+"""The command line of app.py: defaults that keep the app private, and flags checked."""
+
+from __future__ import annotations
+
+import pytest
+
+from app import parse_args
+
+
+def test_defaults_listen_on_loopback_with_room_for_32_users(monkeypatch):
+    monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
+    monkeypatch.delenv("GRADIO_SERVER_PORT", raising=False)
+
+    args = parse_args([])
+
+    assert (args.host, args.port, args.concurrency) == ("127.0.0.1", 7860, 32)
+    assert not args.share and not args.sandbox and args.auth is None
+
+
+def test_spaces_settings_choose_the_interface_and_port(monkeypatch):
+    monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "7861")
+
+    args = parse_args([])
+
+    assert (args.host, args.port) == ("0.0.0.0", 7861)
+
+
+def test_flags_are_read(monkeypatch):
+    args = parse_args(["--share", "--auth", "me:pa:ss", "--sandbox", "--concurrency", "4"])
+
+    assert args.share and args.sandbox and args.concurrency == 4
+    assert args.auth == "me:pa:ss"
+
+
+@pytest.mark.parametrize("argv", [["--auth", "no-colon"], ["--concurrency", "0"]])
+def test_bad_flags_are_refused_with_a_message(argv, capsys):
+    with pytest.raises(SystemExit) as exited:
+        parse_args(argv)
+
+    assert exited.value.code == 2
+    assert argv[0] in capsys.readouterr().err  # the message names the flag to fix
