@@ -725,7 +725,7 @@ class Studio:
             refresh.click(self.refresh_models, model, model, **notifying)
 
             demo.load(fn=None, outputs=api_key, js=LOAD_KEY_JS, **private)
-            api_key.input(fn=None, inputs=api_key, js=SAVE_KEY_JS, **private)
+            api_key.change(fn=None, inputs=api_key, js=SAVE_KEY_JS, **private)
 
             run = gr.on(
                 [generate_btn.click, prompt.submit],

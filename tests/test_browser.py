@@ -288,6 +288,11 @@ def test_without_a_key_the_page_says_so_and_a_bad_key_is_rejected(keyless_page):
     expect(page.get_by_test_id("toast-body")).to_contain_text("rejected")
     expect(prompt_box(page)).to_have_value("a red fox in the snow")
     expect(thumbnails(page)).to_have_count(0)
+    # A pasted key hides the notice and is kept in this browser, across a reload.
+    expect(page.locator("#no-key")).to_be_hidden()
+    page.reload()
+    expect(page.get_by_label("API key")).to_have_value("bad-key")
+    expect(page.locator("#no-key")).to_be_hidden()
 
 
 def test_four_images_stream_in_with_progress(page, app_sandbox):
