@@ -9,7 +9,7 @@ import pytest
 import requests
 from gradio_client import Client
 from gradio_client.exceptions import AppError
-from ui_helpers import PARAMETERS, running_studio
+from ui_helpers import PARAMETERS, generate_arguments, running_studio
 
 from heurist_ui.client import RECORD_KEYS
 from heurist_ui.images import read_png_metadata
@@ -45,19 +45,7 @@ def fresh_sandbox(slow_sandbox):
 
 
 def arguments(**overrides) -> dict:
-    return {
-        "prompt": "a lighthouse at dusk",
-        "neg_prompt": "",
-        "model_id": "SDXL",
-        "width": 512,
-        "height": 512,
-        "num_iterations": 10,
-        "guidance_scale": 5,
-        "seed": -1,
-        "num_images": 1,
-        "api_key": "",
-        **overrides,
-    }
+    return generate_arguments(neg_prompt="", **overrides)
 
 
 def generate(client: Client, **overrides) -> tuple[list, list]:

@@ -18,25 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from ui_helpers import PARAMETERS
+from ui_helpers import PARAMETERS, generate_arguments
 
 from heurist_ui.catalog import ModelCatalog
 from heurist_ui.client import HeuristClient
 from heurist_ui.params import MAX_GUIDANCE, MAX_SEED, MAX_STEPS, MIN_GUIDANCE, MIN_SIZE, MIN_STEPS
 from heurist_ui.sandbox import Sandbox, check_payload
 
-NORMAL = {
-    "prompt": "a lighthouse at dusk",
-    "neg_prompt": "blurry",
-    "model_id": "SDXL",
-    "width": 256,
-    "height": 256,
-    "num_iterations": 10,
-    "guidance_scale": 5,
-    "seed": -1,
-    "num_images": 1,
-    "api_key": "",
-}
+NORMAL = generate_arguments(width=256, height=256)
 # What Gradio says instead of the real message when a handler fails unexpectedly.
 GENERIC_ERROR_WORDS = "has raised an exception"
 SSE_TIMEOUT = 60  # seconds; far above any call here, only there so a hang fails instead

@@ -8,7 +8,7 @@ from pathlib import Path
 import gradio as gr
 import pytest
 from PIL import Image
-from ui_helpers import run_generator
+from ui_helpers import generate_arguments, run_generator
 
 from heurist_ui.images import read_png_metadata, save_png
 from heurist_ui.params import MAX_SEED, SIZE_STEP
@@ -29,19 +29,7 @@ def generate(studio: Studio, **overrides) -> list[tuple[list, list]]:
 
     Yields that update nothing (gr.skip(), a dict) are left out.
     """
-    args = {
-        "prompt": "a lighthouse at dusk",
-        "neg_prompt": "blurry",
-        "model_id": SDXL,
-        "width": 512,
-        "height": 512,
-        "num_iterations": 10,
-        "guidance_scale": 5,
-        "seed": -1,
-        "num_images": 1,
-        "api_key": "",
-    }
-    args.update(overrides)
+    args = generate_arguments(**{"model_id": SDXL, **overrides})
     return [
         (list(gallery), list(records))
         for gallery, records in run_generator(studio.generate(**args))

@@ -35,6 +35,23 @@ PARAMETERS = (
 )
 
 
+def generate_arguments(**overrides: Any) -> dict[str, Any]:
+    """A small, valid /generate call by parameter name, with overrides."""
+    return {
+        "prompt": "a lighthouse at dusk",
+        "neg_prompt": "blurry",
+        "model_id": "SDXL",
+        "width": 512,
+        "height": 512,
+        "num_iterations": 10,
+        "guidance_scale": 5,
+        "seed": -1,
+        "num_images": 1,
+        "api_key": "",
+        **overrides,
+    }
+
+
 @dataclass
 class RunningStudio:
     """A launched app: its URL, the Blocks, the Studio behind it and its settings."""
