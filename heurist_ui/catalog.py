@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 import requests
 
 from .errors import UnknownModelError
+from .model_types import ModelType, find_model_type
 
 log = logging.getLogger(__name__)
 
@@ -28,19 +29,10 @@ CACHE_FILE_NAME = "models.json"
 CATALOG_TIMEOUT = 3.0  # seconds, the whole fetch: a dead catalogue must not hold up start-up
 MAX_CATALOG_BYTES = 5 * 1024 * 1024
 
-KIND_LABELS: dict[str, str] = {
-    "sd15": "SD 1.5",
-    "sdxl10": "SDXL",
-    "composite15": "SD 1.5 LoRA",
-    "compositexl": "SDXL LoRA",
-    "flux-dev": "FLUX",
-    "flux-dev-lora": "FLUX LoRA",
-}
 
-
-def is_image_type(model_type: str) -> bool:
+def is_image_type(type_name: str) -> bool:
     """True for the model types that make images (LLM entries share the file)."""
-    return model_type in KIND_LABELS or model_type.startswith("flux")
+    return find_model_type(type_name) is not None
 
 
 @dataclass(frozen=True)
@@ -71,26 +63,35 @@ class ModelInfo:
     info_url: str | None = None
 
     @property
+    def model_type(self) -> ModelType:
+        kind = find_model_type(self.type)
+        if kind is None:  # parse_model keeps image types only
+            raise ValueError(f"{self.type!r} is not an image model type")
+        return kind
+
+    @property
     def kind(self) -> str:
-        if self.type in KIND_LABELS:
-            return KIND_LABELS[self.type]
-        return "FLUX LoRA" if "lora" in self.type else "FLUX"
+        return self.model_type.label
 
     @property
     def label(self) -> str:
         return self.name if self.name == self.kind else f"{self.name} · {self.kind}"
 
     @property
+    def family(self) -> str:
+        return self.model_type.family
+
+    @property
     def is_flux(self) -> bool:
-        return self.type.startswith("flux")
+        return self.family == "flux"
 
     @property
     def is_lora(self) -> bool:
-        return self.type.startswith("composite") or "lora" in self.type
+        return self.model_type.is_lora
 
     @property
     def takes_negative_prompt(self) -> bool:
-        return self.defaults.neg_prompt is not None
+        return self.model_type.takes_negative_prompt and self.defaults.neg_prompt is not None
 
 
 def _int(value: Any, fallback: int) -> int:
@@ -268,3 +269,52 @@ def load_catalog(
     if cache_dir is not None:
         _write_cache(Path(cache_dir), data)
     return ModelCatalog(models, source="remote")
+
+
+class CatalogStore:
+    """The one owner of the live catalogue, shared by every user of a client.
+
+    Starts empty (the first read fetches, a few seconds at most) or from a local copy
+    (start_offline); refresh() replaces it only with something at least as good.
+    """
+
+    def __init__(
+        self, models_url: str, cache_dir: Path | None, catalog: ModelCatalog | None = None
+    ) -> None:
+        self.models_url = models_url
+        self.cache_dir = cache_dir
+        self._catalog = catalog
+        self._lock = threading.Lock()
+
+    @property
+    def current(self) -> ModelCatalog:
+        """The catalogue now, fetched on first use if nothing was loaded yet."""
+        with self._lock:
+            if self._catalog is None:
+                self._catalog = load_catalog(self.models_url, cache_dir=self.cache_dir)
+            return self._catalog
+
+    def replace(self, catalog: ModelCatalog) -> None:
+        with self._lock:
+            self._catalog = catalog
+
+    def start_offline(self) -> ModelCatalog:
+        """Use the cached or bundled list at once, with no network."""
+        catalog = offline_catalog(self.cache_dir)
+        self.replace(catalog)
+        return catalog
+
+    def refresh(self) -> ModelCatalog:
+        """Fetch the catalogue now, keeping the one held if the fetch falls back to a worse copy."""
+        fresh = load_catalog(self.models_url, cache_dir=self.cache_dir)
+        with self._lock:
+            if (
+                self._catalog is None
+                or fresh.source == "remote"
+                or self._catalog.source == "bundled"
+            ):
+                self._catalog = fresh
+            return self._catalog
+
+    def refresh_in_background(self) -> None:
+        threading.Thread(target=self.refresh, name="heurist-catalog", daemon=True).start()

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import math
-import threading
 import time
 import uuid
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timezone
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
@@ -19,9 +18,10 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import InvalidHeader
 from urllib3.util.retry import Retry
 
-from .catalog import ModelCatalog, load_catalog
+from .catalog import CatalogStore, ModelCatalog
 from .config import Settings, load_settings
 from .cost import estimate_credits
+from .download import download_image
 from .errors import (
     APIConnectionError,
     APITimeoutError,
@@ -31,8 +31,7 @@ from .errors import (
     error_from_status,
     redact,
 )
-from .images import download_image
-from .params import GenerationParams, resolve_seed, validate
+from .params import SETTING_FIELDS, GenerationParams, resolve_seed, validate
 
 log = logging.getLogger(__name__)
 
@@ -47,45 +46,41 @@ JOB_ID_PREFIX = "heurist-ui-"
 # have run, and been billed.
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
-RECORD_KEYS = (
-    "job_id",
-    "model_id",
-    "seed",
-    "width",
-    "height",
-    "num_iterations",
-    "guidance_scale",
-    "prompt",
-    "neg_prompt",
-    "url",
-    "credits",
-    "elapsed_s",
-)
-
 
 @dataclass(frozen=True)
 class GenerationResult:
-    """A finished job: where its image is, and everything that made it."""
+    """A finished job: where its image is, and the parameters that made it.
+
+    The parameters' fields read as the result's own: result.seed is result.params.seed.
+    """
 
     url: str
     job_id: str
-    seed: int
-    model_id: str
-    model_type: str
-    width: int
-    height: int
-    num_iterations: int
-    guidance_scale: float
-    prompt: str
-    neg_prompt: str
+    params: GenerationParams
     credits: float
     elapsed_s: float
     created_at: str
 
+    def __getattr__(self, name: str) -> Any:
+        if name in _PARAM_NAMES:
+            return getattr(self.params, name)
+        raise AttributeError(name)
+
     def to_record(self) -> dict[str, Any]:
         """A JSON-ready dict: the RECORD_KEYS first, then model_type and created_at."""
-        data = asdict(self)
-        return {key: data[key] for key in (*RECORD_KEYS, "model_type", "created_at")}
+        return {
+            "job_id": self.job_id,
+            **self.params.settings(),
+            "url": self.url,
+            "credits": self.credits,
+            "elapsed_s": self.elapsed_s,
+            "model_type": self.params.model_type,
+            "created_at": self.created_at,
+        }
+
+
+_PARAM_NAMES = frozenset(f.name for f in fields(GenerationParams))
+RECORD_KEYS = ("job_id", *SETTING_FIELDS, "url", "credits", "elapsed_s")
 
 
 def new_job_id() -> str:
@@ -203,8 +198,7 @@ class HeuristClient:
         self.settings = settings
         self.timeout = timeout
         self.deadline = deadline
-        self._catalog = catalog
-        self._catalog_lock = threading.Lock()
+        self.catalogs = CatalogStore(settings.models_url, settings.cache_dir, catalog)
         self.session = requests.Session()
         adapter = HTTPAdapter(
             pool_connections=4,
@@ -241,61 +235,30 @@ class HeuristClient:
     @property
     def catalog(self) -> ModelCatalog:
         """The model catalogue, fetched on first use (a few seconds at most, then a copy)."""
-        with self._catalog_lock:
-            if self._catalog is None:
-                self._catalog = load_catalog(
-                    self.settings.models_url, cache_dir=self.settings.cache_dir
-                )
-            return self._catalog
+        return self.catalogs.current
 
     @catalog.setter
     def catalog(self, catalog: ModelCatalog) -> None:
-        with self._catalog_lock:
-            self._catalog = catalog
+        self.catalogs.replace(catalog)
 
-    def prepare(
-        self,
-        prompt: Any,
-        model_id: str,
-        neg_prompt: Any = "",
-        width: Any = None,
-        height: Any = None,
-        num_iterations: Any = None,
-        guidance_scale: Any = None,
-        seed: Any = -1,
-    ) -> GenerationParams:
-        """Validated parameters with a concrete seed; None takes the model's default."""
+    def prepare(self, prompt: Any, model_id: str, **settings: Any) -> GenerationParams:
+        """Validated parameters with a concrete seed.
+
+        settings are the other SETTING_FIELDS (neg_prompt, width, height, num_iterations,
+        guidance_scale, seed); a missing or None one takes the model's default.
+        """
         model = self.catalog.get(model_id)
-        params = validate(
-            model,
-            prompt=prompt,
-            neg_prompt=neg_prompt,
-            width=width,
-            height=height,
-            num_iterations=num_iterations,
-            guidance_scale=guidance_scale,
-            seed=seed,
-        )
+        params = validate(model, prompt=prompt, **settings)
         return params.with_seed(resolve_seed(params.seed))
 
     def generate(
-        self,
-        prompt: Any,
-        model_id: str,
-        neg_prompt: Any = "",
-        width: Any = None,
-        height: Any = None,
-        num_iterations: Any = None,
-        guidance_scale: Any = None,
-        seed: Any = -1,
-        *,
-        api_key: str | None = None,
+        self, prompt: Any, model_id: str, *, api_key: str | None = None, **settings: Any
     ) -> GenerationResult:
-        """Generate one image and return its URL and parameters; raises HeuristError."""
-        params = self.prepare(
-            prompt, model_id, neg_prompt, width, height, num_iterations, guidance_scale, seed
-        )
-        return self.submit(params, api_key=api_key)
+        """Generate one image and return its URL and parameters; raises HeuristError.
+
+        Takes the settings of prepare(); api_key overrides the client's key.
+        """
+        return self.submit(self.prepare(prompt, model_id, **settings), api_key=api_key)
 
     def submit(self, params: GenerationParams, *, api_key: str | None = None) -> GenerationResult:
         """Submit validated parameters as one job; api_key overrides the client's key."""
@@ -355,15 +318,7 @@ class HeuristClient:
         return GenerationResult(
             url=url,
             job_id=job_id,
-            seed=params.seed,
-            model_id=params.model_id,
-            model_type=params.model_type,
-            width=params.width,
-            height=params.height,
-            num_iterations=params.num_iterations,
-            guidance_scale=params.guidance_scale,
-            prompt=params.prompt,
-            neg_prompt=params.neg_prompt,
+            params=params,
             credits=estimate_credits(
                 params.model_type, params.width, params.height, params.num_iterations
             ),
@@ -372,7 +327,7 @@ class HeuristClient:
         )
 
     def download(self, url: str) -> bytes:
-        """The image bytes at url, fetched with the safety checks of images.download_image."""
+        """The image bytes at url, fetched with the safety checks of download.download_image."""
         base_host = urlparse(self.base_url).hostname
         return download_image(self.session, url, allowed_hosts={base_host} - {None})
 

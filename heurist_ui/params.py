@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import random
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from .catalog import ModelInfo
@@ -25,20 +25,35 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 @dataclass(frozen=True)
 class GenerationParams:
-    """One image's parameters, validated; seed -1 means not yet chosen."""
+    """One image's parameters, validated; seed -1 means not yet chosen.
+
+    The settings a user chooses, in the order the form and /generate show them; model_type
+    follows from the model.
+    """
 
     prompt: str
-    model_id: str
-    model_type: str
     neg_prompt: str
+    model_id: str
     width: int
     height: int
     num_iterations: int
     guidance_scale: float
     seed: int
+    model_type: str = field(default="", metadata={"setting": False})
 
     def with_seed(self, seed: int) -> GenerationParams:
         return replace(self, seed=seed)
+
+    def settings(self) -> dict[str, Any]:
+        """The user's settings by name (SETTING_FIELDS)."""
+        return {name: getattr(self, name) for name in SETTING_FIELDS}
+
+
+# Every list of the generation fields (the client's record, the form, the reload script, the
+# history) is derived from this one.
+SETTING_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in fields(GenerationParams) if f.metadata.get("setting", True)
+)
 
 
 def resolve_seed(seed: int, rng: random.Random | None = None) -> int:

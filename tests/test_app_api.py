@@ -12,7 +12,7 @@ from gradio_client.exceptions import AppError
 from ui_helpers import PARAMETERS, generate_arguments, running_studio
 
 from heurist_ui.client import RECORD_KEYS
-from heurist_ui.images import read_png_metadata
+from heurist_ui.pngfile import read_png_metadata
 from heurist_ui.sandbox import Sandbox, key_fingerprint
 
 # Sentinels: if either shows up in a page, a file or a log line, a key leaked.

@@ -14,7 +14,7 @@ import pytest
 from ui_helpers import running_studio
 
 from app import SANDBOX_KEY
-from heurist_ui.images import save_png
+from heurist_ui.pngfile import save_png
 from heurist_ui.sandbox import Sandbox, render_placeholder
 from heurist_ui.ui import FORM_STORAGE
 

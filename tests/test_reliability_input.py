@@ -149,7 +149,14 @@ def test_prepare_gives_a_validation_error_or_a_valid_payload(
 ):
     try:
         params = core_client.prepare(
-            prompt, model_id, neg_prompt, width, height, steps, guidance, seed
+            prompt,
+            model_id,
+            neg_prompt=neg_prompt,
+            width=width,
+            height=height,
+            num_iterations=steps,
+            guidance_scale=guidance,
+            seed=seed,
         )
     except InvalidRequestError as error:
         assert str(error).strip() and "Traceback" not in str(error)

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 from ui_helpers import generate_arguments, run_generator
 
-from heurist_ui.images import read_png_metadata, save_png
 from heurist_ui.params import MAX_SEED, SIZE_STEP
+from heurist_ui.pngfile import read_png_metadata, save_png
 from heurist_ui.sandbox import key_fingerprint, render_placeholder
 from heurist_ui.ui import ASPECT_PRESETS, HISTORY_LIMIT, SETTING_KEYS, Studio
 

@@ -1,0 +1,153 @@
+"""Batches: prepare a set of jobs, run them in parallel, hand back each image or error as it ends.
+
+Plain Python, shared by every front end (the studio, the command line, the MCP tools).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .client import HeuristClient
+from .errors import HeuristError, InvalidRequestError
+from .params import MAX_SEED, GenerationParams, check_seed
+from .pngfile import save_png
+
+log = logging.getLogger(__name__)
+
+MAX_IMAGES = 8  # images per batch
+UNEXPECTED_FAILURE = "Something went wrong on our side. Try again."
+
+
+@dataclass(frozen=True)
+class SavedImage:
+    """A finished job: the PNG on disk and the record inside it."""
+
+    path: Path
+    record: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one job of a batch ended: an image, or the error that stopped it."""
+
+    index: int  # the job's place in the batch
+    params: GenerationParams
+    image: SavedImage | None = None
+    error: HeuristError | None = None
+
+
+def check_count(value: Any, maximum: int = MAX_IMAGES) -> int:
+    """A number of images from 1 to maximum."""
+    problem = f"Images must be a whole number from 1 to {maximum}."
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidRequestError(problem) from None
+    if not number.is_integer() or not 1 <= number <= maximum:
+        raise InvalidRequestError(problem)
+    return int(number)
+
+
+def prepare_batch(
+    client: HeuristClient, count: Any, prompt: Any, model_id: str, **settings: Any
+) -> list[GenerationParams]:
+    """count validated jobs of these settings; raises InvalidRequestError before anything is sent.
+
+    A fixed seed s gives s, s+1, ... (as A1111 does); -1 gives each image a random seed.
+    """
+    count = check_count(count)
+    first = client.prepare(prompt, model_id, **settings)
+    seed = settings.get("seed")
+    fixed_seed = check_seed(-1 if seed is None else seed) >= 0
+    if fixed_seed and first.seed + count - 1 > MAX_SEED:
+        raise InvalidRequestError(
+            f"With {count} images the seed must be at most {MAX_SEED - count + 1} "
+            "(each image uses the next seed)."
+        )
+    return [first] + [
+        first.with_seed(first.seed + i if fixed_seed else -1) for i in range(1, count)
+    ]
+
+
+def summarize_failures(failures: Sequence[str], count: int) -> str:
+    """One message for the failed jobs of a batch of count: how many, and the distinct reasons."""
+    distinct = list(dict.fromkeys(failures))
+    if count == 1:
+        return distinct[0]
+    head = f"{len(failures)} of {count} images failed. "
+    return head + " ".join(distinct[:3])
+
+
+class JobRunner:
+    """Runs jobs on one shared thread pool (they block on the network: one thread each)."""
+
+    def __init__(self, client: HeuristClient, output_dir: Path, *, max_workers: int) -> None:
+        self.client = client
+        self.output_dir = Path(output_dir)
+        self.workers = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="heurist-job")
+
+    def make_image(self, params: GenerationParams, key: str | None) -> SavedImage:
+        """One job: submit, download, save with metadata."""
+        started = time.monotonic()
+        result = self.client.submit(params, api_key=key)
+        data = self.client.download(result.url)
+        record = result.to_record()
+        # The time the user waited for the image, the same in the page and in the PNG.
+        record["elapsed_s"] = round(time.monotonic() - started, 3)
+        return SavedImage(save_png(data, record, self.output_dir), record)
+
+    async def stream(
+        self, jobs: Sequence[GenerationParams], key: str | None
+    ) -> AsyncIterator[Outcome]:
+        """Run jobs in parallel, yielding each outcome as it ends.
+
+        Closing or cancelling the iterator drops the jobs not yet sent; those in flight finish
+        on their own (a sent job may be billed, so nothing resends or waits for it).
+        """
+        loop = asyncio.get_running_loop()
+        pending = {
+            loop.run_in_executor(self.workers, self.make_image, params, key): (index, params)
+            for index, params in enumerate(jobs)
+        }
+        try:
+            while pending:
+                finished, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for job in finished:
+                    yield _outcome(job, *pending.pop(job))
+        finally:
+            for job in pending:
+                job.cancel()
+
+    def run(self, jobs: Sequence[GenerationParams], key: str | None) -> Iterator[Outcome]:
+        """stream() for callers without an event loop; closing the iterator drops unsent jobs."""
+        futures = {
+            self.workers.submit(self.make_image, params, key): (index, params)
+            for index, params in enumerate(jobs)
+        }
+        try:
+            for job in as_completed(futures):
+                yield _outcome(job, *futures[job])
+        finally:
+            for job in futures:
+                job.cancel()
+
+    def close(self) -> None:
+        self.workers.shutdown(wait=False, cancel_futures=True)
+
+
+def _outcome(job: asyncio.Future | Future, index: int, params: GenerationParams) -> Outcome:
+    try:
+        image = job.result()
+    except HeuristError as error:
+        return Outcome(index, params, error=error)
+    except Exception:
+        log.exception("A job failed unexpectedly")
+        return Outcome(index, params, error=HeuristError(UNEXPECTED_FAILURE))
+    return Outcome(index, params, image=image)

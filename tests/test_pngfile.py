@@ -1,0 +1,194 @@
+"""pngfile: PNGs saved with their record, and metadata read back from any image."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from image_helpers import (
+    A1111_TEXT,
+    NON_LATIN,
+    image_bytes,
+    make_record,
+)
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
+
+from heurist_ui import pngfile
+from heurist_ui.errors import HeuristError, ImageDownloadError
+from heurist_ui.infotext import format_infotext
+from heurist_ui.pngfile import read_png_metadata, save_png
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{}, {"prompt": NON_LATIN, "neg_prompt": "模糊 😡"}, {"prompt": "two\nlines", "seed": 0}],
+)
+def test_save_png_round_trips_metadata(tmp_path: Path, changes: dict) -> None:
+    record = make_record(**changes)
+    path = save_png(image_bytes(), record, tmp_path)
+
+    expected = (format_infotext(record), record)
+    assert read_png_metadata(path) == expected
+    assert read_png_metadata(str(path)) == expected
+    assert read_png_metadata(path.read_bytes()) == expected
+    with Image.open(path) as image:
+        assert read_png_metadata(image) == expected
+        assert image.text["parameters"] == format_infotext(record)
+        assert json.loads(image.text["heurist"]) == record
+        assert image.size == (8, 6)
+
+
+def test_save_png_keeps_a_pngs_pixel_data_and_replaces_old_metadata(tmp_path: Path) -> None:
+    # PNG answers get their text chunks added, not a decode and re-encode; stale copies go.
+    info = PngInfo()
+    info.add_text("parameters", "an older prompt")
+    info.add_text("Software", "miner")
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 200, 30)).save(buffer, format="PNG", pnginfo=info)
+    source = buffer.getvalue()
+    record = make_record(prompt=NON_LATIN)
+
+    path = save_png(source, record, tmp_path)
+
+    start = source.index(b"IDAT") - 4
+    idat_chunk = source[start : start + 12 + int.from_bytes(source[start : start + 4], "big")]
+    assert idat_chunk in path.read_bytes()
+    with Image.open(path) as image:
+        assert image.text == {
+            "Software": "miner",
+            "parameters": format_infotext(record),
+            "heurist": json.dumps(record, ensure_ascii=False),
+        }
+        assert image.getpixel((0, 0)) == (10, 200, 30)
+
+
+def test_save_png_names_files_by_date_time_seed_model_and_job(tmp_path: Path) -> None:
+    now = datetime(2025, 3, 4, 5, 6, 7, 89)
+    path = save_png(image_bytes(), make_record(), tmp_path / "out", now=now)
+    assert path == tmp_path / "out" / "2025-03-04" / "050607-000089_123_SDXL_89abcdef.png"
+    assert path.is_file()
+
+
+def test_save_png_uses_the_current_time_by_default(tmp_path: Path) -> None:
+    path = save_png(image_bytes(), make_record(seed=-1), tmp_path)
+    assert path.parent.name == datetime.now().strftime("%Y-%m-%d")
+    assert re.fullmatch(r"\d{6}-\d{6}_-1_SDXL_89abcdef\.png", path.name)
+
+
+def test_save_png_makes_model_ids_safe_for_file_names(tmp_path: Path) -> None:
+    record = make_record(model_id="../My Model:v2/(beta)", job_id="x/y")
+    path = save_png(image_bytes(), record, tmp_path, now=datetime(2025, 1, 1))
+    assert path.parent == tmp_path / "2025-01-01"
+    assert path.name == "000000-000000_123_My-Model-v2-beta_xy.png"
+
+
+@pytest.mark.parametrize(
+    ("changes", "name"),
+    [
+        ({"seed": 0}, "000000-000000_0_SDXL_89abcdef.png"),
+        ({"seed": None, "model_id": None, "job_id": None}, "000000-000000_noseed_model_nojob.png"),
+        ({"seed": 5.0, "model_id": "///"}, "000000-000000_5_model_89abcdef.png"),
+    ],
+)
+def test_save_png_names_files_without_every_field(tmp_path: Path, changes: dict, name: str):
+    path = save_png(image_bytes(), make_record(**changes), tmp_path, now=datetime(2025, 1, 1))
+    assert path.name == name
+
+
+def test_save_png_never_overwrites(tmp_path: Path) -> None:
+    now = datetime(2025, 1, 1)
+    first = save_png(image_bytes(), make_record(), tmp_path, now=now)
+    second = save_png(image_bytes(), make_record(), tmp_path, now=now)
+    assert first != second
+    assert sorted(p.name for p in first.parent.iterdir()) == sorted([first.name, second.name])
+
+
+def test_save_png_writes_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = save_png(image_bytes(), make_record(), tmp_path)
+    assert list(path.parent.iterdir()) == [path]
+
+    def disk_full(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pngfile.os, "replace", disk_full)
+    with pytest.raises(HeuristError, match=r"could not be saved.*No space left"):
+        save_png(image_bytes(), make_record(seed=7), tmp_path)
+    assert list(path.parent.iterdir()) == [path]
+
+
+def test_save_png_refuses_data_that_is_not_an_image(tmp_path: Path) -> None:
+    with pytest.raises(ImageDownloadError, match="not a readable PNG, JPEG or WebP"):
+        save_png(b"<html>expired</html>", make_record(), tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("mode", "fmt", "saved_mode"),
+    [
+        ("RGB", "PNG", "RGB"),
+        ("RGBA", "PNG", "RGBA"),
+        ("L", "PNG", "L"),
+        ("LA", "PNG", "LA"),
+        ("P", "PNG", "P"),
+        ("I;16", "PNG", "I;16"),
+        ("RGB", "JPEG", "RGB"),
+        ("CMYK", "JPEG", "RGB"),
+        ("RGBA", "WEBP", "RGBA"),
+    ],
+)
+def test_save_png_keeps_colour_mode_when_png_can(
+    tmp_path: Path, mode: str, fmt: str, saved_mode: str
+) -> None:
+    path = save_png(image_bytes(mode, fmt=fmt), make_record(), tmp_path)
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        assert image.mode == saved_mode
+
+
+def test_read_png_metadata_reads_a1111_pngs(tmp_path: Path) -> None:
+    info = PngInfo()
+    info.add_text("parameters", A1111_TEXT)
+    path = tmp_path / "00001-3361239383.png"
+    Image.new("RGB", (4, 4)).save(path, pnginfo=info)
+    assert read_png_metadata(path) == (A1111_TEXT, None)
+
+
+def test_read_png_metadata_reads_a1111_jpeg_user_comment() -> None:
+    exif = Image.Exif()
+    # A1111 writes the infotext with piexif: "UNICODE\0" then UTF-16 big-endian.
+    exif.get_ifd(0x8769)[0x9286] = b"UNICODE\0" + A1111_TEXT.encode("utf-16-be")
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(buffer, format="JPEG", exif=exif)
+    assert read_png_metadata(buffer.getvalue()) == (A1111_TEXT, None)
+
+
+def test_read_png_metadata_reads_info_of_an_image_in_memory() -> None:
+    image = Image.new("RGB", (4, 4))
+    image.info["parameters"] = NON_LATIN
+    assert read_png_metadata(image) == (NON_LATIN, None)
+
+
+def test_read_png_metadata_ignores_a_broken_record() -> None:
+    info = PngInfo()
+    info.add_text("parameters", "a cat")
+    info.add_text("heurist", "{not json")
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(buffer, format="PNG", pnginfo=info)
+    assert read_png_metadata(buffer.getvalue()) == ("a cat", None)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [b"", b"not an image at all", image_bytes()[:40], None, 123, "/no/such/file.png", "."],
+)
+def test_read_png_metadata_never_raises(source: object) -> None:
+    assert read_png_metadata(source) == (None, None)  # type: ignore[arg-type]
+
+
+def test_read_png_metadata_without_metadata_gives_nones() -> None:
+    assert read_png_metadata(image_bytes()) == (None, None)
