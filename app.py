@@ -55,12 +55,12 @@ def build_app(
 ) -> tuple[gr.Blocks, Studio]:
     """The studio's Blocks, queued, for these settings: (demo, studio)."""
     from heurist_ui.client import HeuristClient
-    from heurist_ui.ui import Studio
+    from heurist_ui.ui import Studio, build
 
     client = HeuristClient(settings=settings, pool_size=concurrency * 8)
-    studio = Studio(client, sandbox=sandbox, concurrency=concurrency)
+    studio = Studio.create(client, sandbox=sandbox, concurrency=concurrency)
     studio.catalogs.refresh_in_background()
-    demo = studio.build()
+    demo = build(studio)
     demo.queue(default_concurrency_limit=concurrency, max_size=concurrency * 8)
     return demo, studio
 

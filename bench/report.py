@@ -16,6 +16,7 @@ from bench.figures import Row
 from bench.procs import REPO
 
 RESULTS_PATH = REPO / "bench" / "RESULTS.md"
+QUICK_RESULTS_PATH = REPO / "bench" / "RESULTS-quick.md"  # not committed
 PACKAGES = ("gradio", "requests", "pillow", "psutil")
 HEADERS = ("figure", "measured", "absolute", "goal", "result")
 

@@ -27,7 +27,14 @@ from bench.figures import (
 )
 from bench.noise import CpuMeter
 from bench.procs import BenchError, Procs, app_env, spawn_app, start_sandbox, wait_until_serving
-from bench.report import RESULTS_PATH, machine, markdown, text_table, write_results
+from bench.report import (
+    QUICK_RESULTS_PATH,
+    RESULTS_PATH,
+    machine,
+    markdown,
+    text_table,
+    write_results,
+)
 
 DEFAULT_LATENCY = 1.0
 # A call that fails, a process that will not start or answer: the run stops, cleanly.
@@ -66,11 +73,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--latency", type=float, default=DEFAULT_LATENCY, help="the sandbox API's seconds per job"
     )
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke test)")
-    parser.add_argument("--results", type=Path, default=RESULTS_PATH, help="Markdown to write")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        help=f"Markdown to write ({RESULTS_PATH.name}; with --quick, {QUICK_RESULTS_PATH.name})",
+    )
     parser.add_argument("--no-write", action="store_true", help="print the table only")
     args = parser.parse_args(argv)
     if not 0 < args.latency <= 30:
         parser.error("--latency must be more than 0 and at most 30 seconds")
+    if args.results is None:  # smoke figures never overwrite the committed ones
+        args.results = QUICK_RESULTS_PATH if args.quick else RESULTS_PATH
     return args
 
 

@@ -180,6 +180,10 @@ class ModelCatalog:
     def names(self) -> list[str]:
         return [model.name for model in self.models]
 
+    def find(self, name: object) -> ModelInfo | None:
+        """The model called name, or None."""
+        return next((model for model in self.models if model.name == name), None)
+
     def get(self, name: str) -> ModelInfo:
         """The model called name; UnknownModelError names the choices if there is none."""
         for model in self.models:

@@ -95,3 +95,13 @@ def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@pytest.fixture
+def studio(client):
+    """The studio's services over the sandbox, with the test key, saving under tmp_path/out."""
+    from heurist_ui.ui import Studio  # here, so the core tests never import gradio
+
+    studio = Studio.create(client)
+    yield studio
+    studio.runner.close()

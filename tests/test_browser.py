@@ -1,7 +1,7 @@
 """The studio in a real headless Chromium (Debian's package), driven by Playwright.
 
-Runs on the app as `python app.py --sandbox` builds it. Saves assets/screenshot.png, which the
-README shows.
+Runs on the app as `python app.py --sandbox` builds it. (The README's screenshots come from
+`python -m scripts.screenshots`, not from here: tests leave the working tree clean.)
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
-from ui_helpers import running_studio
+from ui_helpers import free_port, running_studio
 
 from app import SANDBOX_KEY
 from heurist_ui.pngfile import save_png
 from heurist_ui.sandbox import Sandbox, render_placeholder
-from heurist_ui.ui import FORM_STORAGE
+from heurist_ui.ui.form import FORM_STORAGE
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -29,7 +29,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-quic",
 ]
-SCREENSHOT = Path(__file__).resolve().parent.parent / "assets" / "screenshot.png"
 VIEWPORT = {"width": 1400, "height": 1000}
 TIMEOUT_MS = 15_000
 KEEP_FORM = "test-keep-form"
@@ -305,6 +304,27 @@ def test_four_images_stream_in_with_progress(page, app_sandbox):
     expect(thumbnails(page)).to_have_count(4)
     expect(page.get_by_role("progressbar")).to_have_count(0)
     assert len(app_sandbox.submissions) == 4
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.mouse.move(0, 0)  # no hover highlight in the picture
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+
+def test_history_survives_a_restart_of_the_server(browser, app_sandbox, tmp_path):
+    # Same port, so the same origin and the same localStorage, as a user reloading after a
+    # restart (or a Space waking up) would have.
+    port = free_port()
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(TIMEOUT_MS)
+    prompt = "a heron at first light"
+    try:
+        with running_studio(app_sandbox, tmp_path / "a", api_key=SANDBOX_KEY, port=port) as app:
+            page = open_page(context, app.url)
+            prompt_box(page).fill(prompt)
+            page.get_by_role("button", name="Generate", exact=True).click()
+            expect(thumbnails(page)).to_have_count(1)
+            page.get_by_text("History (this browser, last 50)").click()
+            expect(history_cells(page, prompt)).not_to_have_count(0)
+        with running_studio(app_sandbox, tmp_path / "b", api_key=SANDBOX_KEY, port=port) as app:
+            page.reload()
+            expect(page.locator("#cost-line")).to_contain_text("credits")
+            page.get_by_text("History (this browser, last 50)").click()
+            expect(history_cells(page, prompt)).not_to_have_count(0)
+    finally:
+        context.close()

@@ -24,6 +24,7 @@ from test_reliability_support import (
 from ui_helpers import free_port, running_studio
 
 from heurist_ui.sandbox import Sandbox
+from heurist_ui.ui.generate import generate_images
 
 KEY = "fault-user#fault-key"
 
@@ -263,7 +264,7 @@ def test_the_generate_handler_raises_gr_error_and_yields_only_gallery_and_record
     yielded = []
 
     async def consume() -> None:
-        async for step in app.studio.generate(*generate_data()):
+        async for step in generate_images(app.studio, *generate_data()):
             yielded.append(step)
 
     with pytest.raises(gr.Error) as raised:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -19,6 +20,8 @@ from app import build_app
 from heurist_ui.config import Settings, load_settings
 from heurist_ui.sandbox import Sandbox
 from heurist_ui.ui import Studio, launch_options
+
+SDXL, FLUX, FLUX_LORA, SD15_LORA = "SDXL", "FLUX.1-dev", "HeuristLogo", "MagusDevon"
 
 # /generate's parameters, in order: the public API the issue fixes.
 PARAMETERS = (
@@ -80,7 +83,12 @@ def free_port() -> int:
 
 @contextmanager
 def running_studio(
-    sandbox: Sandbox, folder: Path, *, api_key: str | None, concurrency: int = 32
+    sandbox: Sandbox,
+    folder: Path,
+    *,
+    api_key: str | None,
+    concurrency: int = 32,
+    port: int | None = None,
 ) -> Iterator[RunningStudio]:
     """The app as `python app.py --sandbox` builds it, over `sandbox`, files under `folder`.
 
@@ -102,7 +110,7 @@ def running_studio(
         demo, studio = build_app(settings, sandbox=True, concurrency=concurrency)
     options = launch_options(
         host="127.0.0.1",
-        port=free_port(),
+        port=port or free_port(),
         share=False,
         auth=None,
         concurrency=concurrency,
@@ -113,4 +121,45 @@ def running_studio(
         yield RunningStudio(url=url, demo=demo, studio=studio, settings=settings)
     finally:
         demo.close()
-        studio.client.close()
+        studio.close()
+
+
+def generate(studio: Studio, **overrides: Any) -> list[tuple[list, list]]:
+    """Every (gallery, records) pair the generate handler yields, copied as it yields them."""
+    from heurist_ui.ui.generate import generate_images
+
+    args = generate_arguments(**{"model_id": SDXL, **overrides})
+    return [
+        (list(gallery), list(records))
+        for gallery, records in run_generator(generate_images(studio, **args))
+    ]
+
+
+def changed(update: dict) -> dict:
+    """The fields a gr.update() sets, without Gradio's marker."""
+    return {key: value for key, value in update.items() if key != "__type__"}
+
+
+def credit_figures(line: str) -> list[float]:
+    """The credit amounts in a cost line: per image, then for the batch."""
+    return [float(number) for number in re.findall(r"([\d.]+) credits", line)]
+
+
+def make_record(n: int, **extra: Any) -> dict:
+    """A record as generate_images() makes them, job id and seed n."""
+    return {
+        "job_id": f"job-{n}",
+        "model_id": SDXL,
+        "seed": n,
+        "width": 512,
+        "height": 512,
+        "num_iterations": 20,
+        "guidance_scale": 7.0,
+        "prompt": f"prompt {n}",
+        "neg_prompt": "",
+        "url": f"http://example.invalid/{n}.png",
+        "credits": 0.25,
+        "elapsed_s": 1.0,
+        "created_at": "2025-01-01T00:00:00+00:00",
+        **extra,
+    }

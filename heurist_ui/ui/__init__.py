@@ -1,0 +1,49 @@
+"""The studio's Gradio UI: one module per tab or panel, assembled by build().
+
+To add a tab: write heurist_ui/ui/<feature>.py with render() and wire(), then call them below.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from . import generate, history, key, png_info, results
+from .launch import launch_options
+from .studio import Studio
+
+__all__ = ["Studio", "build", "launch_options"]
+
+
+def build(studio: Studio) -> gr.Blocks:
+    """The page: a header, one tab per feature, then the events within and between them."""
+    with gr.Blocks(title="Heurist Studio", analytics_enabled=False) as demo:
+        _header(studio.sandbox)
+        with gr.Tabs() as tabs:
+            with gr.Tab("Generate", id="generate"), gr.Row(equal_height=False):
+                with gr.Column(scale=5, min_width=320):
+                    generator = generate.render(studio)
+                    api_key = key.render(studio.client.has_key)
+                with gr.Column(scale=6, min_width=320):
+                    shown = results.render()
+                    past = history.render()
+            with gr.Tab("PNG info", id="png-info"):
+                png = png_info.render()
+
+        form = generator.form
+        generate.wire_form(demo, studio, generator)
+        key.wire(demo, api_key)
+        run = generate.wire_run(studio, generator, api_key, shown)
+        results.wire(shown, form, studio.catalogs)
+        history.wire(demo, past, run, shown.records, form, studio.catalogs)
+        png_info.wire(png, form, tabs, studio.catalogs)
+    return demo
+
+
+def _header(sandbox: bool) -> None:
+    badge = " <span id='badge'>sandbox</span>" if sandbox else ""
+    gr.Markdown(f"# Heurist Studio{badge}")
+    if sandbox:
+        gr.Markdown(
+            "Sandbox mode: a local stand-in for Heurist renders placeholder images. No key "
+            "needed, no credits spent."
+        )

@@ -1,0 +1,258 @@
+"""Shared form pieces: the model picker with its defaults, size with aspect presets, seed, cost."""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+from typing import Any, TypeVar
+
+import gradio as gr
+
+from ..catalog import CatalogStore, ModelCatalog, ModelInfo
+from ..cost import estimate_credits
+from ..params import MAX_GUIDANCE, MAX_STEPS, MIN_GUIDANCE, MIN_SIZE, MIN_STEPS, SIZE_STEP
+
+C = TypeVar("C", bound=gr.components.Component)
+
+ASPECT_PRESETS = {
+    "1:1": 1.0,
+    "4:3": 4 / 3,
+    "3:4": 3 / 4,
+    "16:9": 16 / 9,
+    "9:16": 9 / 16,
+    "3:2": 3 / 2,
+    "2:3": 2 / 3,
+}
+REFRESH_NOTES = {
+    "remote": "Model list refreshed.",
+    "cache": "Heurist's model list is unreachable: showing the last saved copy.",
+    "bundled": "Heurist's model list is unreachable: showing the built-in list.",
+}
+
+
+def raw_input(component: C) -> C:
+    """Let the sent value reach our validation unchanged.
+
+    Gradio's own range and type checks answer a bad value from an API caller with a generic
+    error and know nothing of per-model limits; ours say what is wrong and what to send.
+    (An instance override, not a subclass: Gradio writes a .pyi beside any component subclass.)
+    """
+    component.preprocess = _unchanged  # type: ignore[method-assign]
+    return component
+
+
+def _unchanged(payload: Any) -> Any:
+    return payload
+
+
+# ---- components -------------------------------------------------------------------------
+
+
+def model_picker(catalog: ModelCatalog, start: ModelInfo) -> tuple[gr.Dropdown, gr.Button]:
+    """The model dropdown (labelled with each model's kind) and its refresh button."""
+    with gr.Row():
+        model = gr.Dropdown(
+            label="Model",
+            choices=model_choices(catalog),
+            value=start.name,
+            allow_custom_value=True,
+            scale=5,
+        )
+        refresh = gr.Button("🔄 Refresh", size="sm", scale=0, min_width=100)
+    return model, refresh
+
+
+def size_controls(catalog: ModelCatalog, start: ModelInfo) -> tuple:
+    """Width and height sliders, aspect presets and a swap button: (width, height, aspect, swap)."""
+    size_max = max(
+        2048, *(m.defaults.max_width for m in catalog), *(m.defaults.max_height for m in catalog)
+    )
+    d = start.defaults
+    with gr.Row():
+        width = raw_input(
+            gr.Slider(MIN_SIZE, size_max, value=d.width, step=SIZE_STEP, label="Width")
+        )
+        height = raw_input(
+            gr.Slider(MIN_SIZE, size_max, value=d.height, step=SIZE_STEP, label="Height")
+        )
+    with gr.Row():
+        aspect = gr.Radio(list(ASPECT_PRESETS), label="Aspect ratio", scale=5)
+        swap = gr.Button("⇄ Swap", size="sm", scale=0, min_width=80)
+    return width, height, aspect, swap
+
+
+def sampling_controls(start: ModelInfo) -> tuple[gr.Slider, gr.Slider]:
+    """Steps and guidance sliders, at the model's recommended values."""
+    d = start.defaults
+    with gr.Row():
+        steps = raw_input(
+            gr.Slider(MIN_STEPS, MAX_STEPS, value=d.num_iterations, step=1, label="Steps")
+        )
+        guidance = raw_input(
+            gr.Slider(
+                MIN_GUIDANCE, MAX_GUIDANCE, value=d.guidance_scale, step=0.5, label="Guidance scale"
+            )
+        )
+    return steps, guidance
+
+
+def seed_control() -> tuple[gr.Number, gr.Button]:
+    """The seed (-1 for random) and its 🎲 button."""
+    seed = raw_input(
+        gr.Number(
+            label="Seed",
+            value=-1,
+            precision=0,
+            scale=4,
+            info="-1 picks a new random seed per image",
+        )
+    )
+    dice = gr.Button("🎲 Random", size="sm", scale=0, min_width=100)
+    return seed, dice
+
+
+def wire_size(
+    catalogs: CatalogStore, model: gr.Dropdown, width: gr.Slider, height: gr.Slider, aspect, swap
+) -> None:
+    """Aspect presets size for the model; swap exchanges width and height in the browser."""
+    aspect.input(
+        partial(aspect_sizes, catalogs),
+        [aspect, model],
+        [width, height],
+        queue=False,
+        show_progress="hidden",
+        api_visibility="private",
+    )
+    swap.click(
+        fn=None,
+        inputs=[width, height],
+        outputs=[width, height],
+        js="(w, h) => [h, w]",
+        api_visibility="private",
+    )
+
+
+# ---- handlers ---------------------------------------------------------------------------
+
+
+def model_choices(catalog: ModelCatalog) -> list[tuple[str, str]]:
+    return [(model.label, model.name) for model in catalog]
+
+
+def format_credits(value: float) -> str:
+    return f"{value:.2f}" if value >= 0.1 else f"{value:.3f}"
+
+
+def cost_line(
+    catalogs: CatalogStore, model_id: Any, width: Any, height: Any, steps: Any, count: Any
+) -> str:
+    """The live estimate: credits per image and for the whole batch."""
+    model = catalogs.current.find(model_id)
+    hint = "Cost: set a size, steps and a number of images to see the estimate."
+    try:
+        w, h = int(width) // SIZE_STEP * SIZE_STEP, int(height) // SIZE_STEP * SIZE_STEP
+        steps, count = int(steps), int(count)
+    except (TypeError, ValueError, OverflowError):
+        return hint
+    if min(w, h) < MIN_SIZE or steps < MIN_STEPS or count < 1:
+        return hint
+    if model is None:
+        return "Cost: pick a model to see the estimate."
+    each = estimate_credits(model.type, w, h, steps)
+    return (
+        f"**≈ {format_credits(each)} credits** per image · "
+        f"**{format_credits(each * count)} credits** for {count} "
+        f"image{'s' if count != 1 else ''} ({model.kind}, {w}×{h}, {steps} steps)"
+    )
+
+
+def model_changed(catalogs: CatalogStore, model_id: Any, width: Any, height: Any) -> tuple:
+    """Size bounds, negative-prompt visibility and LoRA help for the chosen model."""
+    model = catalogs.current.find(model_id)
+    if model is None:
+        return gr.update(), gr.update(), gr.update(), gr.update(visible=False), gr.update()
+    d = model.defaults
+    return (
+        gr.update(maximum=d.max_width, value=min(_int_or(width, d.width), d.max_width)),
+        gr.update(maximum=d.max_height, value=min(_int_or(height, d.height), d.max_height)),
+        gr.update(visible=model.takes_negative_prompt),
+        gr.update(visible=model.is_lora and bool(model.autofill or model.recommend)),
+        gr.update(value=lora_help(model)),
+    )
+
+
+def lora_help(model: ModelInfo) -> str:
+    """Trigger words, recommended keywords and base of a LoRA, as Markdown lines."""
+    lines = []
+    if model.autofill:
+        lines.append(f"**Trigger words:** `{model.autofill}`")
+    if model.recommend:
+        lines.append(f"**Recommended keywords:** {model.recommend}")
+    if model.base:
+        lines.append(f"LoRA on **{model.base}**.")
+    return "  \n".join(lines)
+
+
+def model_defaults(catalogs: CatalogStore, model_id: Any) -> tuple:
+    """The model's recommended size, steps, guidance and negative prompt."""
+    model = catalogs.current.find(model_id)
+    if model is None:
+        return (gr.update(),) * 5
+    d = model.defaults
+    return (
+        gr.update(value=d.width, maximum=d.max_width),
+        gr.update(value=d.height, maximum=d.max_height),
+        gr.update(value=d.num_iterations),
+        gr.update(value=d.guidance_scale),
+        gr.update(value=d.neg_prompt or ""),
+    )
+
+
+def insert_trigger(catalogs: CatalogStore, prompt: str, model_id: Any) -> str:
+    """The prompt with the LoRA's trigger words in front, once."""
+    model = catalogs.current.find(model_id)
+    prompt = prompt or ""
+    if model is None or not model.autofill or model.autofill.lower() in prompt.lower():
+        return prompt
+    return f"{model.autofill}, {prompt}" if prompt.strip() else model.autofill
+
+
+def aspect_size(ratio: float, model: ModelInfo) -> tuple[int, int]:
+    """A size of the given aspect ratio with about the model's default pixel count."""
+    d = model.defaults
+    area = d.width * d.height
+    width = min(math.sqrt(area * ratio), d.max_width)
+    height = min(width / ratio, d.max_height)
+    width = height * ratio
+    return (
+        max(MIN_SIZE, int(width) // SIZE_STEP * SIZE_STEP),
+        max(MIN_SIZE, int(height) // SIZE_STEP * SIZE_STEP),
+    )
+
+
+def aspect_sizes(catalogs: CatalogStore, preset: str, model_id: Any) -> tuple:
+    model = catalogs.current.find(model_id)
+    if model is None or preset not in ASPECT_PRESETS:
+        return gr.update(), gr.update()
+    width, height = aspect_size(ASPECT_PRESETS[preset], model)
+    return gr.update(value=width), gr.update(value=height)
+
+
+def current_models(catalogs: CatalogStore) -> Any:
+    """The dropdown's choices from the catalogue as it is now (no network)."""
+    return gr.update(choices=model_choices(catalogs.current))
+
+
+def refresh_models(catalogs: CatalogStore, model_id: Any) -> Any:
+    """Fetch the model list now; keep the chosen model if it is still offered."""
+    catalog = catalogs.refresh()
+    value = model_id if model_id in catalog else catalog.default_model().name
+    gr.Info(REFRESH_NOTES[catalog.source])
+    return gr.update(choices=model_choices(catalog), value=value)
+
+
+def _int_or(value: Any, fallback: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return fallback

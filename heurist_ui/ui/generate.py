@@ -1,0 +1,204 @@
+"""The generator: the form, Generate and Stop, and the handler that streams a batch."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import gradio as gr
+
+from ..batch import MAX_IMAGES, prepare_batch, summarize_failures
+from ..errors import HeuristError
+from . import controls
+from .form import SAVE_FORM_JS, Form, restore_form_js
+from .key import NO_KEY_MESSAGE
+from .results import Results, caption_for
+from .studio import Studio
+
+PRIVATE = {"api_visibility": "private"}
+INSTANT = {"queue": False, "show_progress": "hidden", **PRIVATE}
+# Queued but never waiting: gr.Info and gr.Warning reach the page only from the queue.
+NOTIFYING = {"concurrency_limit": None, "show_progress": "hidden", **PRIVATE}
+
+
+@dataclass(frozen=True)
+class Generator:
+    """The generator's form and the controls around it."""
+
+    form: Form
+    lora_row: gr.Row
+    lora_help: gr.Markdown
+    insert: gr.Button
+    refresh: gr.Button
+    aspect: gr.Radio
+    swap: gr.Button
+    dice: gr.Button
+    cost: gr.Markdown
+    generate: gr.Button
+    stop: gr.Button
+
+
+def render(studio: Studio) -> Generator:
+    """The form, top to bottom: prompts, model, size, sampling, seed and count, cost, buttons."""
+    catalog = studio.catalog
+    start = catalog.default_model()
+    prompt = gr.Textbox(
+        label="Prompt",
+        lines=3,
+        max_lines=12,
+        placeholder="a lighthouse at dusk, volumetric light",
+        elem_id="prompt",
+        autofocus=True,
+    )
+    with gr.Row(visible=start.is_lora) as lora_row:
+        lora_help = gr.Markdown()
+        insert = gr.Button("Insert trigger words", size="sm", scale=0)
+    neg_prompt = gr.Textbox(
+        label="Negative prompt",
+        lines=2,
+        value=start.defaults.neg_prompt or "",
+        visible=start.takes_negative_prompt,
+    )
+    model, refresh = controls.model_picker(catalog, start)
+    width, height, aspect, swap = controls.size_controls(catalog, start)
+    steps, guidance = controls.sampling_controls(start)
+    with gr.Row():
+        seed, dice = controls.seed_control()
+        count = controls.raw_input(
+            gr.Slider(1, MAX_IMAGES, value=1, step=1, label="Images", scale=4)
+        )
+    cost = gr.Markdown(elem_id="cost-line")
+    with gr.Row():
+        generate = gr.Button("Generate", variant="primary", scale=3, elem_id="generate-btn")
+        stop = gr.Button("Stop", variant="stop", scale=1, elem_id="stop-btn")
+    form = Form(prompt, neg_prompt, model, width, height, steps, guidance, seed, count)
+    return Generator(
+        form, lora_row, lora_help, insert, refresh, aspect, swap, dice, cost, generate, stop
+    )
+
+
+def wire_form(demo: gr.Blocks, studio: Studio, panel: Generator) -> None:
+    """The form's own events: cost, model changes, size helpers, and keeping it across reloads."""
+    form, catalogs = panel.form, studio.catalogs
+    priced = [form.model_id, form.width, form.height, form.num_iterations, form.num_images]
+    gr.on(
+        [*(field.change for field in priced), demo.load],
+        partial(controls.cost_line, catalogs),
+        priced,
+        panel.cost,
+        **INSTANT,
+    )
+    follow_model = (
+        partial(controls.model_changed, catalogs),
+        [form.model_id, form.width, form.height],
+        [form.width, form.height, form.neg_prompt, panel.lora_row, panel.lora_help],
+    )
+    form.model_id.change(*follow_model, **INSTANT)
+    form.model_id.input(
+        partial(controls.model_defaults, catalogs),
+        form.model_id,
+        [form.width, form.height, form.num_iterations, form.guidance_scale, form.neg_prompt],
+        **INSTANT,
+    )
+    # Kept in this browser, restored before the model's bounds are applied to it.
+    gr.on(
+        [field.change for field in form.saved],
+        fn=None,
+        inputs=form.saved,
+        js=SAVE_FORM_JS,
+        **PRIVATE,
+    )
+    demo.load(
+        fn=None,
+        inputs=form.saved,
+        outputs=form.saved,
+        js=restore_form_js(studio.catalog),
+        **PRIVATE,
+    ).then(*follow_model, **INSTANT)
+    # The list may have been refreshed since this page was built.
+    demo.load(partial(controls.current_models, catalogs), None, form.model_id, **INSTANT)
+    panel.insert.click(
+        partial(controls.insert_trigger, catalogs),
+        [form.prompt, form.model_id],
+        form.prompt,
+        **INSTANT,
+    )
+    controls.wire_size(catalogs, form.model_id, form.width, form.height, panel.aspect, panel.swap)
+    panel.dice.click(fn=None, outputs=form.seed, js="() => -1", **PRIVATE)
+    panel.refresh.click(
+        partial(controls.refresh_models, catalogs), form.model_id, form.model_id, **NOTIFYING
+    )
+
+
+def wire_run(studio: Studio, panel: Generator, api_key: gr.Textbox, results: Results) -> Any:
+    """Generate (button, or Enter in the prompt) as the public /generate endpoint; Stop cancels."""
+    run = gr.on(
+        [panel.generate.click, panel.form.prompt.submit],
+        partial(generate_images, studio),
+        inputs=[*panel.form.settings, panel.form.num_images, api_key],
+        outputs=[results.gallery, results.records],
+        api_name="generate",
+        api_description="Generate images; returns the gallery and one record per image.",
+        concurrency_limit=studio.concurrency,
+        concurrency_id="generate",
+        show_progress="full",
+    )
+    panel.stop.click(fn=None, cancels=[run], **PRIVATE)
+    return run
+
+
+async def generate_images(
+    studio: Studio,
+    prompt: str,
+    neg_prompt: str,
+    model_id: str,
+    width: float,
+    height: float,
+    num_iterations: float,
+    guidance_scale: float,
+    seed: float,
+    num_images: float,
+    api_key: str,
+    progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's injection idiom)
+) -> AsyncIterator[tuple[list[tuple[str, str]], list[dict[str, Any]]]]:
+    """Generate num_images images as parallel jobs, streaming each into the gallery."""
+    key = (api_key or "").strip() or None
+    if key is None and not studio.client.has_key:
+        raise gr.Error(NO_KEY_MESSAGE, title="No API key")
+    try:
+        jobs = prepare_batch(
+            studio.client,
+            num_images,
+            prompt,
+            model_id,
+            neg_prompt=neg_prompt,
+            width=width,
+            height=height,
+            num_iterations=num_iterations,
+            guidance_scale=guidance_scale,
+            seed=seed,
+        )
+    except HeuristError as error:
+        raise gr.Error(str(error), title="Check the settings") from None
+    count = len(jobs)
+    gallery: list[tuple[str, str]] = []
+    records: list[dict[str, Any]] = []
+    failures: list[str] = []
+    # No empty first yield to clear the gallery: Gradio then sometimes never draws the
+    # progress bar. The first image replaces the old ones.
+    progress((0, count), desc=f"0 of {count}")
+    async for outcome in studio.runner.stream(jobs, key):
+        if outcome.image is None:
+            failures.append(str(outcome.error))
+        else:
+            gallery.append((str(outcome.image.path), caption_for(outcome.image.record)))
+            records.append(outcome.image.record)
+        done = len(gallery) + len(failures)
+        progress((done, count), desc=f"{done} of {count}")
+        yield list(gallery), list(records)
+    if failures and not records:
+        raise gr.Error(summarize_failures(failures, count), title="Generation failed")
+    if failures:
+        gr.Warning(summarize_failures(failures, count))

@@ -1,0 +1,38 @@
+"""How the studio is launched: keys kept out of browser storage, files served from one folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from .assets import CSS, SHORTCUTS_JS
+
+
+def launch_options(
+    *,
+    host: str,
+    port: int,
+    share: bool,
+    auth: tuple[str, str] | None,
+    concurrency: int,
+    output_dir: Path,
+) -> dict[str, Any]:
+    """Keyword arguments for Blocks.launch that keep keys out of the browser's storage."""
+    return {
+        "server_name": host,
+        "server_port": port,
+        "share": share,
+        "auth": auth,
+        "max_threads": concurrency * 2 + 16,
+        # Every API call is a session of its own; keep the last 1000, not Gradio's 10 000.
+        "state_session_capacity": 1000,
+        "run_history": False,  # an input may be an API key
+        "show_error": False,
+        "allowed_paths": [str(output_dir.resolve())],
+        "footer_links": ["api", "gradio", "settings"],
+        "css": CSS,
+        "js": SHORTCUTS_JS,
+        "theme": gr.themes.Soft(),
+    }

@@ -1,0 +1,101 @@
+"""The results: the gallery of a batch, each image's full record, and buttons to reuse it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import gradio as gr
+
+from ..catalog import CatalogStore
+from .controls import format_credits
+from .form import Form, apply_settings
+
+
+@dataclass(frozen=True)
+class Results:
+    gallery: gr.Gallery
+    records: gr.JSON
+    details: gr.Markdown
+    selected: gr.State
+    reuse_seed: gr.Button
+    reuse_all: gr.Button
+
+
+def render() -> Results:
+    gallery = gr.Gallery(
+        label="Results",
+        columns=2,
+        height="80vh",
+        object_fit="contain",
+        show_label=True,
+        buttons=["download", "download_all", "fullscreen"],
+        interactive=False,
+        elem_id="gallery",
+    )
+    records = gr.JSON(label="Records", visible=False)
+    details = gr.Markdown(visible=False, elem_id="details")
+    with gr.Row():
+        reuse_seed = gr.Button("♻️ Reuse seed", size="sm")
+        reuse_all = gr.Button("Reuse all settings", size="sm")
+    return Results(gallery, records, details, gr.State(None), reuse_seed, reuse_all)
+
+
+def wire(results: Results, form: Form, catalogs: CatalogStore) -> None:
+    """Selecting an image shows its record; the reuse buttons send it to the form."""
+    quiet = {"show_progress": "hidden", "api_visibility": "private"}
+    results.gallery.select(
+        select_image, results.records, [results.details, results.selected], queue=False, **quiet
+    )
+    results.reuse_seed.click(reuse_seed, results.selected, form.seed, queue=False, **quiet)
+    # Queued, never waiting: gr.Warning reaches the page only from the queue.
+    results.reuse_all.click(
+        partial(apply_settings, catalogs),
+        results.selected,
+        form.settings,
+        concurrency_limit=None,
+        **quiet,
+    )
+
+
+def caption_for(record: dict[str, Any]) -> str:
+    return f"seed {record['seed']}"  # the rest is in the record shown on selection
+
+
+def record_markdown(record: dict[str, Any]) -> str:
+    """The full record of one image as a small table."""
+    rows = [
+        ("Model", record.get("model_id")),
+        ("Seed", record.get("seed")),
+        ("Size", f"{record.get('width')}×{record.get('height')}"),
+        ("Steps", record.get("num_iterations")),
+        ("Guidance", record.get("guidance_scale")),
+        ("Prompt", record.get("prompt")),
+        ("Negative prompt", record.get("neg_prompt") or "—"),
+        ("Job id", record.get("job_id")),
+        ("Credits", format_credits(float(record.get("credits") or 0))),
+        ("Time", f"{record.get('elapsed_s')} s"),
+        ("Created", record.get("created_at", "—")),
+    ]
+    cells = "\n".join(f"| {name} | {_cell(value)} |" for name, value in rows)
+    return f"| | |\n|---|---|\n{cells}"
+
+
+def _cell(value: Any) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def select_image(records: Any, event: gr.SelectData) -> tuple:
+    records = records if isinstance(records, list) else []
+    index = event.index if isinstance(event.index, int) else -1
+    if not 0 <= index < len(records):
+        return gr.update(visible=False), None
+    record = records[index]
+    return gr.update(value=record_markdown(record), visible=True), record
+
+
+def reuse_seed(record: Any) -> Any:
+    if isinstance(record, dict) and record.get("seed") is not None:
+        return record["seed"]
+    return gr.update()

@@ -1,0 +1,97 @@
+"""The README's screenshots, made on purpose: `.venv/bin/python scripts/screenshots.py`.
+
+Starts the app over the sandbox (as `python app.py --sandbox` does), drives Debian's Chromium
+and writes the pictures into assets/. The tests never write there.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+from app import SANDBOX_KEY, build_app  # noqa: E402
+from heurist_ui.config import load_settings  # noqa: E402
+from heurist_ui.sandbox import Sandbox  # noqa: E402
+from heurist_ui.ui import launch_options  # noqa: E402
+
+ASSETS = REPO / "assets"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def studio_batch(page) -> None:
+    """assets/screenshot.png: the generator after a batch of four."""
+    page.get_by_label("Prompt", exact=True).fill(
+        "a lighthouse at dusk, volumetric light, oil painting"
+    )
+    images = page.get_by_label("number input for Images")
+    images.fill("4")
+    images.press("Enter")
+    page.get_by_role("button", name="Generate", exact=True).click()
+    expect(page.locator("#gallery").get_by_role("button", name="Thumbnail 4 of 4")).to_be_visible()
+    expect(page.get_by_role("progressbar")).to_have_count(0)
+    page.mouse.move(0, 0)  # no hover highlight in the picture
+    page.screenshot(path=str(ASSETS / "screenshot.png"), full_page=True)
+
+
+def main() -> int:
+    with TemporaryDirectory(prefix="heurist-shots-") as folder, Sandbox(port=0) as sandbox:
+        settings = load_settings(
+            api_key=SANDBOX_KEY,
+            base_url=sandbox.url,
+            models_url=sandbox.models_url,
+            output_dir=Path(folder) / "out",
+            cache_dir=Path(folder) / "cache",
+            env_file=None,
+        )
+        demo, studio = build_app(settings, sandbox=True)
+        options = launch_options(
+            host="127.0.0.1",
+            port=free_port(),
+            share=False,
+            auth=None,
+            concurrency=32,
+            output_dir=settings.output_dir,
+        )
+        _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **options)
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                page = browser.new_page(viewport=VIEWPORT)
+                page.goto(url)
+                expect(page.locator("#cost-line")).to_contain_text("credits", timeout=15_000)
+                studio_batch(page)
+                browser.close()
+        finally:
+            demo.close()
+            studio.close()
+    print(f"Screenshots written to {ASSETS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""ui.form: settings restored into the form from a record, history entry or infotext."""
+
+from __future__ import annotations
+
+import pytest
+from ui_helpers import (
+    FLUX,
+    changed,
+)
+
+from heurist_ui.params import SETTING_FIELDS
+from heurist_ui.ui.form import apply_settings
+
+
+def test_apply_settings_restores_every_field(studio):
+    record = {
+        "prompt": "a red fox",
+        "neg_prompt": "blurry",
+        "model_id": FLUX,
+        "width": 1536,
+        "height": 640,
+        "num_iterations": 28,
+        "guidance_scale": 3.5,
+        "seed": 1234,
+        "job_id": "heurist-ui-x",
+    }
+    updates = apply_settings(studio.catalogs, record)
+    assert len(updates) == len(SETTING_FIELDS)
+    restored = {key: update["value"] for key, update in zip(SETTING_FIELDS, updates, strict=True)}
+    assert restored == {key: record[key] for key in SETTING_FIELDS}
+    assert updates[SETTING_FIELDS.index("width")]["maximum"] == 2048
+
+
+def test_apply_settings_keeps_the_current_model_when_unknown_and_warns(studio):
+    with pytest.warns(UserWarning, match="not offered"):
+        updates = apply_settings(
+            studio.catalogs, {"prompt": "a red fox", "model_id": "Gone", "seed": 7}
+        )
+    by_key = dict(zip(SETTING_FIELDS, updates, strict=True))
+    assert changed(by_key["model_id"]) == {}
+    assert by_key["prompt"]["value"] == "a red fox"
+    assert by_key["seed"]["value"] == 7
+
+
+def test_apply_settings_ignores_anything_but_a_dict(studio):
+    assert all(changed(u) == {} for u in apply_settings(studio.catalogs, None))
