@@ -16,7 +16,7 @@ from typing import Any
 
 from .client import HeuristClient
 from .errors import HeuristError, InvalidRequestError
-from .params import MAX_SEED, GenerationParams, check_seed
+from .params import MAX_SEED, GenerationParams, check_seed, resolve_seed
 from .pngfile import save_png
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def prepare_batch(
             "(each image uses the next seed)."
         )
     return [first] + [
-        first.with_seed(first.seed + i if fixed_seed else -1) for i in range(1, count)
+        first.with_seed(first.seed + i if fixed_seed else resolve_seed(-1)) for i in range(1, count)
     ]
 
 

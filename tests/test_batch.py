@@ -1,0 +1,121 @@
+"""batch: jobs prepared together, run in parallel over the sandbox, each outcome as it ends."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from heurist_ui.batch import (
+    MAX_IMAGES,
+    JobRunner,
+    check_count,
+    prepare_batch,
+    summarize_failures,
+)
+from heurist_ui.errors import InvalidRequestError
+from heurist_ui.params import MAX_SEED
+from heurist_ui.pngfile import read_png_metadata
+
+
+@pytest.fixture
+def runner(client, tmp_path):
+    runner = JobRunner(client, tmp_path / "out", max_workers=8)
+    yield runner
+    runner.close()
+
+
+def test_prepare_batch_gives_consecutive_seeds_for_a_fixed_seed(client):
+    jobs = prepare_batch(client, 3, "a cat", "SDXL", seed=100)
+    assert [job.seed for job in jobs] == [100, 101, 102]
+
+
+def test_prepare_batch_gives_each_image_its_own_random_seed(client):
+    jobs = prepare_batch(client, 4, "a cat", "SDXL", seed=-1)
+    assert all(job.seed >= 0 for job in jobs)
+    assert len({job.seed for job in jobs}) == 4
+
+
+@pytest.mark.parametrize("count", [0, 9, 2.5, "many", None])
+def test_prepare_batch_refuses_a_bad_count(client, sandbox, count):
+    with pytest.raises(InvalidRequestError, match=f"from 1 to {MAX_IMAGES}"):
+        prepare_batch(client, count, "a cat", "SDXL")
+    assert sandbox.submissions == []
+
+
+def test_prepare_batch_refuses_seeds_past_the_range(client):
+    with pytest.raises(InvalidRequestError, match="seed must be at most"):
+        prepare_batch(client, 2, "a cat", "SDXL", seed=MAX_SEED)
+
+
+def test_check_count_accepts_whole_numbers_in_range():
+    assert check_count(3) == 3
+    assert check_count("8") == 8
+    assert check_count(2.0) == 2
+
+
+def test_run_yields_every_image_with_its_record_saved_alike(client, runner, sandbox):
+    jobs = prepare_batch(client, 3, "a lighthouse", "SDXL", width=512, height=512)
+    outcomes = list(runner.run(jobs, None))
+    assert sorted(outcome.index for outcome in outcomes) == [0, 1, 2]
+    assert all(outcome.error is None for outcome in outcomes)
+    for outcome in outcomes:
+        _, embedded = read_png_metadata(outcome.image.path)
+        # One figure for the time, in the page (the record) and in the file.
+        assert embedded["elapsed_s"] == outcome.image.record["elapsed_s"]
+        assert embedded["seed"] == outcome.params.seed == outcome.image.record["seed"]
+    assert len(sandbox.submissions) == 3
+
+
+def test_run_reports_a_failed_job_and_keeps_the_others(client, runner, sandbox):
+    sandbox.add_fault("status", status=500)
+    jobs = prepare_batch(client, 3, "a lighthouse", "SDXL", width=512, height=512)
+    outcomes = list(runner.run(jobs, None))
+    failed = [outcome for outcome in outcomes if outcome.error is not None]
+    assert len(failed) == 1 and "(500)" in str(failed[0].error)
+    assert sum(outcome.image is not None for outcome in outcomes) == 2
+
+
+def test_run_uses_the_key_it_is_given(client, runner, sandbox):
+    jobs = prepare_batch(client, 1, "a cat", "SDXL", width=512, height=512)
+    (outcome,) = runner.run(jobs, "no-credits")
+    assert "(402)" in str(outcome.error)
+
+
+def test_closing_the_iterator_drops_the_jobs_not_yet_sent(client, sandbox, tmp_path):
+    sandbox.latency = 0.5
+    one_at_a_time = JobRunner(client, tmp_path / "out", max_workers=1)
+    try:
+        jobs = prepare_batch(client, 4, "a cat", "SDXL", width=512, height=512)
+        outcomes = one_at_a_time.run(jobs, None)
+        next(outcomes)
+        outcomes.close()
+        one_at_a_time.workers.shutdown(wait=True)  # the job in flight may finish; no others
+    finally:
+        one_at_a_time.close()
+    assert len(sandbox.submissions) == 2
+
+
+def test_stream_yields_outcomes_as_they_end_and_cancels_on_close(client, sandbox, tmp_path):
+    sandbox.latency = 0.3
+    one_at_a_time = JobRunner(client, tmp_path / "out", max_workers=1)
+    jobs = prepare_batch(client, 3, "a cat", "SDXL", width=512, height=512)
+
+    async def first_then_stop() -> int:
+        stream = one_at_a_time.stream(jobs, None)
+        first = await anext(stream)
+        await stream.aclose()
+        return first.index
+
+    try:
+        assert asyncio.run(first_then_stop()) == 0
+        one_at_a_time.workers.shutdown(wait=True)
+    finally:
+        one_at_a_time.close()
+    assert len(sandbox.submissions) == 2
+
+
+def test_summarize_failures_counts_and_dedupes():
+    message = summarize_failures(["A (500).", "A (500).", "B (402)."], 4)
+    assert message == "3 of 4 images failed. A (500). B (402)."
+    assert summarize_failures(["Only one."], 1) == "Only one."
