@@ -93,10 +93,10 @@ class JobRunner:
         self.output_dir = Path(output_dir)
         self.workers = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="heurist-job")
 
-    def make_image(self, params: GenerationParams, key: str | None) -> SavedImage:
+    def make_image(self, params: GenerationParams, api_key: str | None) -> SavedImage:
         """One job: submit, download, save with metadata."""
         started = time.monotonic()
-        result = self.client.submit(params, api_key=key)
+        result = self.client.submit(params, api_key=api_key)
         data = self.client.download(result.url)
         record = result.to_record()
         # The time the user waited for the image, the same in the page and in the PNG.
@@ -104,7 +104,7 @@ class JobRunner:
         return SavedImage(save_png(data, record, self.output_dir), record)
 
     async def stream(
-        self, jobs: Sequence[GenerationParams], key: str | None
+        self, jobs: Sequence[GenerationParams], api_key: str | None
     ) -> AsyncIterator[Outcome]:
         """Run jobs in parallel, yielding each outcome as it ends.
 
@@ -113,7 +113,7 @@ class JobRunner:
         """
         loop = asyncio.get_running_loop()
         pending = {
-            loop.run_in_executor(self.workers, self.make_image, params, key): (index, params)
+            loop.run_in_executor(self.workers, self.make_image, params, api_key): (index, params)
             for index, params in enumerate(jobs)
         }
         try:
@@ -125,10 +125,10 @@ class JobRunner:
             for job in pending:
                 job.cancel()
 
-    def run(self, jobs: Sequence[GenerationParams], key: str | None) -> Iterator[Outcome]:
+    def run(self, jobs: Sequence[GenerationParams], api_key: str | None) -> Iterator[Outcome]:
         """stream() for callers without an event loop; closing the iterator drops unsent jobs."""
         futures = {
-            self.workers.submit(self.make_image, params, key): (index, params)
+            self.workers.submit(self.make_image, params, api_key): (index, params)
             for index, params in enumerate(jobs)
         }
         try:
