@@ -39,29 +39,41 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--sandbox", action="store_true", help="run against a local stand-in API (no key needed)"
     )
     parser.add_argument(
-        "--concurrency", type=int, default=32, help="generations that may run at once (32)"
+        "--concurrency",
+        type=int,
+        default=None,
+        help="cap on generations running at once (default: none; the work is remote I/O)",
     )
     parser.add_argument("--env-file", default=".env", help="settings file to read (.env)")
     args = parser.parse_args(argv)
     if args.auth and ":" not in args.auth:
         parser.error("--auth takes USER:PASSWORD")
-    if args.concurrency < 1:
+    if args.concurrency is not None and args.concurrency < 1:
         parser.error("--concurrency must be at least 1")
     return args
 
 
 def build_app(
-    settings: Settings, *, sandbox: bool = False, concurrency: int = 32
+    settings: Settings, *, sandbox: bool = False, concurrency: int | None = None
 ) -> tuple[gr.Blocks, Studio]:
-    """The studio's Blocks, queued, for these settings: (demo, studio)."""
+    """The studio's Blocks, queued, for these settings: (demo, studio).
+
+    concurrency caps the generations running at once; None leaves them uncapped (waiting on
+    Heurist costs next to nothing), bounded only by the job threads.
+    """
     from heurist_ui.client import HeuristClient
     from heurist_ui.ui import Studio, build
+    from heurist_ui.ui.studio import job_workers
 
-    client = HeuristClient(settings=settings, pool_size=concurrency * 8)
+    client = HeuristClient(settings=settings, pool_size=job_workers(concurrency))
     studio = Studio.create(client, sandbox=sandbox, concurrency=concurrency)
     studio.catalogs.refresh_in_background()
     demo = build(studio)
-    demo.queue(default_concurrency_limit=concurrency, max_size=concurrency * 8)
+    # No queue bound with no cap: nobody is turned away while the waiting is remote.
+    demo.queue(
+        default_concurrency_limit=concurrency,
+        max_size=None if concurrency is None else concurrency * 8,
+    )
     return demo, studio
 
 

@@ -4,16 +4,17 @@
     python bench/bare_app.py --port P --latency L   # plus a /generate that only sleeps L
 
 The second form takes /generate's inputs and streams like the studio (an empty first answer,
-then one record per image) but does no work: 20 clients on it show what Gradio and the machine
-cost before the app's own code counts.
+then one record per image) but does no work, awaiting L with no concurrency limit and no queue
+bound: the floor for a server that only waits, what Gradio and the machine cost before the
+app's own code counts.
 """
 
 from __future__ import annotations
 
 import argparse
-import time
+import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import gradio as gr
@@ -22,9 +23,9 @@ import gradio as gr
 def sleeper(latency: float):
     """A /generate handler that waits `latency` seconds and returns one record per image."""
 
-    def generate(*inputs: Any) -> Iterator[tuple[list, list[dict[str, str]]]]:
+    async def generate(*inputs: Any) -> AsyncIterator[tuple[list, list[dict[str, str]]]]:
         yield [], []
-        time.sleep(latency)
+        await asyncio.sleep(latency)
         count = int(inputs[-2] or 1)
         yield [], [{"job_id": f"bare-{uuid.uuid4().hex}"} for _ in range(count)]
 
@@ -43,7 +44,7 @@ def build(latency: float | None) -> gr.Blocks:
                 inputs,
                 [gr.Gallery(), gr.JSON()],
                 api_name="generate",
-                concurrency_limit=32,
+                concurrency_limit=None,
             )
     return demo
 
@@ -55,7 +56,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=None, help="add a sleeping /generate")
     args = parser.parse_args()
     demo = build(args.latency)
-    demo.queue(default_concurrency_limit=32, max_size=256)
+    demo.queue(default_concurrency_limit=None, max_size=None)
     demo.launch(server_name=args.host, server_port=args.port, max_threads=80)
 
 

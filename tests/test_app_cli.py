@@ -7,13 +7,13 @@ import pytest
 from app import parse_args
 
 
-def test_defaults_listen_on_loopback_with_room_for_32_users(monkeypatch):
+def test_defaults_listen_on_loopback_with_no_cap_on_generations(monkeypatch):
     monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
     monkeypatch.delenv("GRADIO_SERVER_PORT", raising=False)
 
     args = parse_args([])
 
-    assert (args.host, args.port, args.concurrency) == ("127.0.0.1", 7860, 32)
+    assert (args.host, args.port, args.concurrency) == ("127.0.0.1", 7860, None)
     assert not args.share and not args.sandbox and args.auth is None
 
 

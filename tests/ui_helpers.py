@@ -87,7 +87,7 @@ def running_studio(
     folder: Path,
     *,
     api_key: str | None,
-    concurrency: int = 32,
+    concurrency: int | None = None,
     port: int | None = None,
 ) -> Iterator[RunningStudio]:
     """The app as `python app.py --sandbox` builds it, over `sandbox`, files under `folder`.

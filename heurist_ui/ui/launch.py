@@ -16,7 +16,7 @@ def launch_options(
     port: int,
     share: bool,
     auth: tuple[str, str] | None,
-    concurrency: int,
+    concurrency: int | None,
     output_dir: Path,
 ) -> dict[str, Any]:
     """Keyword arguments for Blocks.launch that keep keys out of the browser's storage."""
@@ -25,7 +25,8 @@ def launch_options(
         "server_port": port,
         "share": share,
         "auth": auth,
-        "max_threads": concurrency * 2 + 16,
+        # Threads for Gradio's own sync work (the instant events); jobs have their own pool.
+        "max_threads": 80 if concurrency is None else concurrency * 2 + 16,
         # Every API call is a session of its own; keep the last 1000, not Gradio's 10 000.
         "state_session_capacity": 1000,
         "run_history": False,  # an input may be an API key

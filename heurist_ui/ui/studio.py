@@ -9,7 +9,14 @@ from ..batch import MAX_IMAGES, JobRunner
 from ..catalog import CatalogStore, ModelCatalog
 from ..client import HeuristClient
 
-DEFAULT_CONCURRENCY = 32  # users whose batches run at once: the work is remote I/O
+# Jobs block on the network, one thread each. Uncapped, this many may wait at once: a thousand
+# one-image callers, or a hundred and twenty-eight full batches.
+UNCAPPED_JOB_WORKERS = 1024
+
+
+def job_workers(concurrency: int | None) -> int:
+    """Threads for jobs: every batch at full width when generations are capped."""
+    return UNCAPPED_JOB_WORKERS if concurrency is None else concurrency * MAX_IMAGES
 
 
 @dataclass(frozen=True)
@@ -19,7 +26,7 @@ class Studio:
     client: HeuristClient
     runner: JobRunner
     sandbox: bool = False
-    concurrency: int = DEFAULT_CONCURRENCY
+    concurrency: int | None = None  # generations at once; None: no cap
 
     @classmethod
     def create(
@@ -28,14 +35,14 @@ class Studio:
         *,
         output_dir: Path | None = None,
         sandbox: bool = False,
-        concurrency: int = DEFAULT_CONCURRENCY,
+        concurrency: int | None = None,
     ) -> Studio:
         """A studio over client, starting from the local model list (no network)."""
         client.catalogs.start_offline()
         runner = JobRunner(
             client,
             Path(output_dir or client.settings.output_dir),
-            max_workers=concurrency * MAX_IMAGES,  # every running batch at full width
+            max_workers=job_workers(concurrency),
         )
         return cls(client=client, runner=runner, sandbox=sandbox, concurrency=concurrency)
 
