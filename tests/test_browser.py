@@ -266,16 +266,29 @@ def test_stop_abandons_the_unfinished_jobs(page, app_sandbox):
     expect(prompt_box(page)).to_have_value("a slow sunrise")
 
 
-def test_stop_ends_the_run_before_the_job_answers(page, app_sandbox):
-    # Generate is ignored while a run is pending, so a second job reaching the API while the
-    # first is still there shows that Stop ended the first run at once.
-    start_a_slow_job(page, app_sandbox, 4.0)
+def test_generate_while_a_batch_runs_starts_another_at_once(page, app_sandbox):
+    start_a_slow_job(page, app_sandbox, 2.0)
     try:
-        page.get_by_role("button", name="Stop", exact=True).click()
+        prompt_box(page).fill("a second batch, while the first runs")
         page.get_by_role("button", name="Generate", exact=True).click()
-        assert wait_for_in_flight(app_sandbox, 2)
+        assert wait_for_in_flight(app_sandbox, 2), "the second batch waited for the first"
+        expect(thumbnails(page)).to_have_count(2)  # both batches' images, together
+        page.wait_for_timeout(300)
+        expect(thumbnails(page)).to_have_count(2)
     finally:
         wait_for_answers(app_sandbox, 2)
+
+
+def test_stop_ends_every_running_batch(page, app_sandbox):
+    start_a_slow_job(page, app_sandbox, 2.0)
+    try:
+        page.get_by_role("button", name="Generate", exact=True).click()
+        assert wait_for_in_flight(app_sandbox, 2)
+        page.get_by_role("button", name="Stop", exact=True).click()
+    finally:
+        wait_for_answers(app_sandbox, 2)
+    page.wait_for_timeout(300)
+    expect(thumbnails(page)).to_have_count(0)  # both jobs finished after Stop: not shown
 
 
 def test_without_a_key_the_page_says_so_and_a_bad_key_is_rejected(keyless_page):

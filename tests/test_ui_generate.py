@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import gradio as gr
 import pytest
-from ui_helpers import (
-    generate,
-)
+from ui_helpers import generate, generate_arguments
 
 from heurist_ui.params import MAX_SEED
 from heurist_ui.pngfile import read_png_metadata
 from heurist_ui.sandbox import key_fingerprint
 from heurist_ui.ui import Studio
+from heurist_ui.ui.generate import page_handler
+from heurist_ui.ui.runs import PageBatches
 
 
 def test_generate_streams_a_growing_gallery_of_n_images(studio, sandbox):
@@ -99,3 +100,37 @@ def test_all_jobs_failing_raises_the_apis_message(studio, sandbox):
     with pytest.raises(gr.Error) as raised:
         generate(studio, api_key="no-credits", num_images=2)
     assert "(402)" in raised.value.message and "credits" in raised.value.message
+
+
+def test_batches_started_on_one_page_are_shown_together(studio, sandbox):
+    sandbox.latency = 0.3
+    handler = page_handler(studio, PageBatches())
+    request = gr.Request(session_hash="one-page")
+
+    async def run(prompt: str, count: int) -> list:
+        args = generate_arguments(prompt=prompt, num_images=count)
+        return [view async for view in handler(**args, request=request)]
+
+    async def both() -> tuple[list, list]:
+        first = asyncio.create_task(run("first", 2))
+        await asyncio.sleep(0.1)  # the first batch's jobs are at the API
+        second = asyncio.create_task(run("second", 1))
+        return await first, await second
+
+    first, second = asyncio.run(both())
+    _, records = second[-1]
+    assert [record["prompt"] for record in records] == ["first", "first", "second"]
+    assert len(first[-1][0]) in (2, 3)  # the first batch may end before the second's image
+
+
+def test_a_batch_started_when_none_runs_replaces_the_page(studio):
+    handler = page_handler(studio, PageBatches())
+    request = gr.Request(session_hash="one-page")
+
+    async def run(prompt: str) -> list:
+        args = generate_arguments(prompt=prompt)
+        return [view async for view in handler(**args, request=request)]
+
+    asyncio.run(run("earlier"))
+    _, records = asyncio.run(run("later"))[-1]
+    assert [record["prompt"] for record in records] == ["later"]

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import gradio as gr
 
-from ..batch import MAX_IMAGES, prepare_batch, summarize_failures
+from ..batch import MAX_IMAGES, prepare_batch
 from ..errors import HeuristError
+from ..params import SETTING_FIELDS
 from . import controls
 from .form import SAVE_FORM_JS, Form, restore_form_js
 from .key import NO_KEY_MESSAGE
-from .results import Results, caption_for
+from .results import Results
+from .runs import Batch, PageBatches, View, stream_batch
 from .studio import Studio
 
 PRIVATE = {"api_visibility": "private"}
@@ -133,20 +135,42 @@ def wire_form(demo: gr.Blocks, studio: Studio, panel: Generator) -> None:
 
 
 def wire_run(studio: Studio, panel: Generator, api_key: gr.Textbox, results: Results) -> Any:
-    """Generate (button, or Enter in the prompt) as the public /generate endpoint; Stop cancels."""
+    """Generate (button, or Enter in the prompt) runs a batch, joining any still running; Stop
+    ends them all. /generate, for API callers, runs one batch per call."""
+    inputs = [*panel.form.settings, panel.form.num_images, api_key]
+    outputs = [results.gallery, results.records]
+    limits = {"concurrency_limit": studio.concurrency, "concurrency_id": "generate"}
     run = gr.on(
         [panel.generate.click, panel.form.prompt.submit],
-        partial(generate_images, studio),
-        inputs=[*panel.form.settings, panel.form.num_images, api_key],
-        outputs=[results.gallery, results.records],
-        api_name="generate",
-        api_description="Generate images; returns the gallery and one record per image.",
-        concurrency_limit=studio.concurrency,
-        concurrency_id="generate",
+        page_handler(studio, PageBatches()),
+        inputs,
+        outputs,
+        trigger_mode="multiple",  # a second Generate starts a second batch at once
         show_progress="full",
+        **limits,
+        **PRIVATE,
     )
     panel.stop.click(fn=None, cancels=[run], **PRIVATE)
+    gr.Button(visible=False).click(
+        partial(generate_images, studio),
+        inputs,
+        outputs,
+        api_name="generate",
+        api_description="Generate images; returns the gallery and one record per image.",
+        **limits,
+    )
     return run
+
+
+def prepare_jobs(studio: Studio, api_key: str, num_images: Any, **settings: Any) -> tuple:
+    """(jobs, key) for a batch, or a gr.Error that says what to fix; nothing is sent."""
+    key = (api_key or "").strip() or None
+    if key is None and not studio.client.has_key:
+        raise gr.Error(NO_KEY_MESSAGE, title="No API key")
+    try:
+        return prepare_batch(studio.client, num_images, **settings), key
+    except HeuristError as error:
+        raise gr.Error(str(error), title="Check the settings") from None
 
 
 async def generate_images(
@@ -162,43 +186,43 @@ async def generate_images(
     num_images: float,
     api_key: str,
     progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's injection idiom)
-) -> AsyncIterator[tuple[list[tuple[str, str]], list[dict[str, Any]]]]:
+) -> AsyncIterator[View]:
     """Generate num_images images as parallel jobs, streaming each into the gallery."""
-    key = (api_key or "").strip() or None
-    if key is None and not studio.client.has_key:
-        raise gr.Error(NO_KEY_MESSAGE, title="No API key")
-    try:
-        jobs = prepare_batch(
-            studio.client,
-            num_images,
-            prompt,
-            model_id,
-            neg_prompt=neg_prompt,
-            width=width,
-            height=height,
-            num_iterations=num_iterations,
-            guidance_scale=guidance_scale,
-            seed=seed,
-        )
-    except HeuristError as error:
-        raise gr.Error(str(error), title="Check the settings") from None
-    count = len(jobs)
-    gallery: list[tuple[str, str]] = []
-    records: list[dict[str, Any]] = []
-    failures: list[str] = []
-    # No empty first yield to clear the gallery: Gradio then sometimes never draws the
-    # progress bar. The first image replaces the old ones.
-    progress((0, count), desc=f"0 of {count}")
-    async for outcome in studio.runner.stream(jobs, key):
-        if outcome.image is None:
-            failures.append(str(outcome.error))
-        else:
-            gallery.append((str(outcome.image.path), caption_for(outcome.image.record)))
-            records.append(outcome.image.record)
-        done = len(gallery) + len(failures)
-        progress((done, count), desc=f"{done} of {count}")
-        yield list(gallery), list(records)
-    if failures and not records:
-        raise gr.Error(summarize_failures(failures, count), title="Generation failed")
-    if failures:
-        gr.Warning(summarize_failures(failures, count))
+    settings = {name: value for name, value in locals().items() if name in SETTING_FIELDS}
+    jobs, key = prepare_jobs(studio, api_key, num_images, **settings)
+    batch = Batch(len(jobs))
+    async for view in stream_batch(studio, batch, jobs, key, progress, batch.view):
+        yield view
+    batch.report()
+
+
+def page_handler(studio: Studio, pages: PageBatches) -> Callable[..., AsyncIterator[View]]:
+    """The page's Generate: generate_images, with batches of one page shown together."""
+
+    async def generate_in_page(
+        prompt: str,
+        neg_prompt: str,
+        model_id: str,
+        width: float,
+        height: float,
+        num_iterations: float,
+        guidance_scale: float,
+        seed: float,
+        num_images: float,
+        api_key: str,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's injection idiom)
+    ) -> AsyncIterator[View]:
+        settings = {name: value for name, value in locals().items() if name in SETTING_FIELDS}
+        jobs, key = prepare_jobs(studio, api_key, num_images, **settings)
+        batch, session = Batch(len(jobs)), request.session_hash or ""
+        pages.start(session, batch)
+        try:
+            view = partial(pages.view, session)
+            async for shown in stream_batch(studio, batch, jobs, key, progress, view):
+                yield shown
+        finally:
+            pages.end(session)
+        batch.report()
+
+    return generate_in_page
