@@ -120,20 +120,26 @@ class JobRunner:
             while pending:
                 finished, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 for job in finished:
-                    yield _outcome(job, *pending.pop(job))
+                    yield outcome_of(job, *pending.pop(job))
         finally:
             for job in pending:
                 job.cancel()
 
-    def run(self, jobs: Sequence[GenerationParams], api_key: str | None) -> Iterator[Outcome]:
-        """stream() for callers without an event loop; closing the iterator drops unsent jobs."""
-        futures = {
+    def submit(
+        self, jobs: Sequence[GenerationParams], api_key: str | None
+    ) -> dict[Future, tuple[int, GenerationParams]]:
+        """Queue every job on the pool; each future maps to (its index, its params)."""
+        return {
             self.workers.submit(self.make_image, params, api_key): (index, params)
             for index, params in enumerate(jobs)
         }
+
+    def run(self, jobs: Sequence[GenerationParams], api_key: str | None) -> Iterator[Outcome]:
+        """stream() for callers without an event loop; closing the iterator drops unsent jobs."""
+        futures = self.submit(jobs, api_key)
         try:
             for job in as_completed(futures):
-                yield _outcome(job, *futures[job])
+                yield outcome_of(job, *futures[job])
         finally:
             for job in futures:
                 job.cancel()
@@ -142,7 +148,8 @@ class JobRunner:
         self.workers.shutdown(wait=False, cancel_futures=True)
 
 
-def _outcome(job: asyncio.Future | Future, index: int, params: GenerationParams) -> Outcome:
+def outcome_of(job: asyncio.Future | Future, index: int, params: GenerationParams) -> Outcome:
+    """How a finished job ended; an unexpected exception is logged and reported plainly."""
     try:
         image = job.result()
     except HeuristError as error:

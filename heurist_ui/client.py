@@ -76,6 +76,7 @@ class GenerationResult:
             "elapsed_s": self.elapsed_s,
             "model_type": self.params.model_type,
             "created_at": self.created_at,
+            **dict(self.params.notes),
         }
 
 

@@ -40,9 +40,15 @@ class GenerationParams:
     guidance_scale: float
     seed: int
     model_type: str = field(default="", metadata={"setting": False})
+    # What the record should also say, never sent: the template a prompt was expanded from,
+    # the style applied, the description it was enhanced from.
+    notes: tuple[tuple[str, str], ...] = field(default=(), metadata={"setting": False})
 
     def with_seed(self, seed: int) -> GenerationParams:
         return replace(self, seed=seed)
+
+    def with_notes(self, **notes: str) -> GenerationParams:
+        return replace(self, notes=(*self.notes, *notes.items()))
 
     def settings(self) -> dict[str, Any]:
         """The user's settings by name (SETTING_FIELDS)."""

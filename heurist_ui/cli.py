@@ -1,0 +1,303 @@
+"""The command line: `python -m heurist_ui generate|models|cost`, on the studio's core.
+
+Exit codes: 0 all done; 1 some jobs failed; 2 bad usage, invalid settings or no key (nothing
+sent); 130 stopped with Ctrl+C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, as_completed
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TextIO
+
+from .batch import MAX_IMAGES, JobRunner, Outcome, outcome_of, prepare_batch, summarize_failures
+from .client import HeuristClient, check_key
+from .config import Settings, load_settings
+from .cost import estimate_credits
+from .errors import HeuristError
+from .params import GenerationParams, validate
+from .variations import plan_variations, with_templates
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+DEFAULT_CONCURRENCY = 8
+SANDBOX_KEY = "sandbox-user#sandbox-key"
+SOURCES = {
+    "remote": "Heurist's model list",
+    "cache": "the last saved copy of Heurist's model list (it was unreachable)",
+    "bundled": "the built-in model list (Heurist's was unreachable)",
+}
+
+
+class UsageError(Exception):
+    """Something to fix before anything is sent: exit code 2."""
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m heurist_ui",
+        description="Generate images with Heurist from the command line.",
+        epilog="The key comes from HEURIST_API_KEY (or AUTH_KEY) in the environment or .env.",
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--sandbox", action="store_true", help="use a local stand-in API")
+    common.add_argument("--env-file", default=".env", help="settings file to read (.env)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    generate = commands.add_parser("generate", parents=[common], help="generate images")
+    generate.add_argument("prompt", nargs="?", help="what to draw ({a|b} makes variations)")
+    generate.add_argument("--prompts", type=Path, help="a file of prompts, one per line")
+    _settings_flags(generate)
+    generate.add_argument("-n", "--num-images", type=int, default=1, help="images per prompt")
+    generate.add_argument("--out", type=Path, help="folder for the PNGs (HEURIST_OUTPUT_DIR)")
+    generate.add_argument(
+        "--concurrency", type=int, default=DEFAULT_CONCURRENCY, help="jobs at once (8)"
+    )
+
+    commands.add_parser("models", parents=[common], help="list the image models")
+
+    cost = commands.add_parser("cost", parents=[common], help="estimate the credits")
+    cost.add_argument("--model", default="SDXL", help="model name (SDXL)")
+    cost.add_argument("--width", type=float, help="pixels (the model's default)")
+    cost.add_argument("--height", type=float, help="pixels (the model's default)")
+    cost.add_argument("--steps", type=float, help="inference steps (the model's default)")
+    cost.add_argument("-n", "--num-images", type=int, default=1, help="number of images")
+    args = parser.parse_args(argv)
+    if args.command == "generate":
+        if (args.prompt is None) == (args.prompts is None):
+            parser.error("give a prompt, or --prompts FILE (not both)")
+        if args.concurrency < 1:
+            parser.error("--concurrency must be at least 1")
+    return args
+
+
+def _settings_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default="SDXL", help="model name (SDXL)")
+    parser.add_argument("--neg-prompt", default=None, help="negative prompt (model's default)")
+    parser.add_argument("--width", type=float, help="pixels (the model's default)")
+    parser.add_argument("--height", type=float, help="pixels (the model's default)")
+    parser.add_argument("--steps", type=float, help="inference steps (the model's default)")
+    parser.add_argument("--guidance", type=float, help="guidance scale (the model's default)")
+    parser.add_argument("--seed", type=float, default=-1, help="-1 for random (default)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        with settings_for(args) as settings, HeuristClient(settings=settings) as client:
+            if args.command == "models":
+                return list_models(client, sys.stdout)
+            if args.command == "cost":
+                return show_cost(client, args, sys.stdout)
+            return generate(client, args)
+    except UsageError as error:
+        print(f"heurist_ui: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except HeuristError as error:
+        print(f"heurist_ui: {error}", file=sys.stderr)
+        return EXIT_USAGE if error.status_code is None else EXIT_FAILED
+
+
+@contextmanager
+def settings_for(args: argparse.Namespace) -> Iterator[Settings]:
+    """The settings (argument > environment > .env), pointed at a sandbox with --sandbox."""
+    settings = load_settings(env_file=args.env_file)
+    if getattr(args, "out", None) is not None:
+        settings = replace(settings, output_dir=args.out)
+    if not args.sandbox:
+        yield settings
+        return
+    from .sandbox import Sandbox
+
+    with Sandbox(port=0) as sandbox:
+        yield replace(
+            settings, api_key=SANDBOX_KEY, base_url=sandbox.url, models_url=sandbox.models_url
+        )
+
+
+def list_models(client: HeuristClient, out: TextIO) -> int:
+    catalog = client.catalog
+    rows = [("MODEL", "KIND", "DEFAULT SIZE", "MAX SIZE", "STEPS")]
+    for model in catalog:
+        d = model.defaults
+        size, biggest = f"{d.width}×{d.height}", f"{d.max_width}×{d.max_height}"
+        rows.append((model.name, model.kind, size, biggest, str(d.num_iterations)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip(),
+            file=out,
+        )
+    print(f"({len(catalog)} image models, from {SOURCES[catalog.source]})", file=sys.stderr)
+    return EXIT_OK
+
+
+def show_cost(client: HeuristClient, args: argparse.Namespace, out: TextIO) -> int:
+    model = client.catalog.get(args.model)
+    count = _images(args.num_images, maximum=10_000)
+    params = validate(
+        model, prompt="-", width=args.width, height=args.height, num_iterations=args.steps
+    )
+    each = estimate_credits(model.type, params.width, params.height, params.num_iterations)
+    print(
+        f"{model.name} ({model.kind}), {params.width}×{params.height}, {params.num_iterations} "
+        f"steps: {each:.3f} credits per image, {each * count:.3f} credits for {count} "
+        f"image{'s' if count != 1 else ''}.",
+        file=out,
+    )
+    return EXIT_OK
+
+
+def plan(client: HeuristClient, args: argparse.Namespace) -> list[GenerationParams]:
+    """Every job of the run, validated before anything is sent."""
+    count = _images(args.num_images, maximum=MAX_IMAGES)
+    settings: dict[str, Any] = {
+        "width": args.width,
+        "height": args.height,
+        "num_iterations": args.steps,
+        "guidance_scale": args.guidance,
+        "seed": args.seed,
+    }
+    negative = args.neg_prompt
+    if negative is None and (model := client.catalog.find(args.model)) is not None:
+        negative = model.defaults.neg_prompt or ""
+    jobs: list[GenerationParams] = []
+    for where, line in read_prompts(args):
+        try:
+            for variation in plan_variations(line, negative or "", count):
+                batch = prepare_batch(
+                    client,
+                    count,
+                    variation.prompt,
+                    args.model,
+                    neg_prompt=variation.neg_prompt,
+                    **settings,
+                )
+                jobs += [with_templates(job, line, negative or "") for job in batch]
+        except HeuristError as error:
+            raise UsageError(f"{where}: {error}" if where else str(error)) from None
+    return jobs
+
+
+def read_prompts(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """(where, prompt) pairs: the prompt argument, or each non-blank, non-# line of the file."""
+    if args.prompts is None:
+        return [("", args.prompt)]
+    try:
+        text = args.prompts.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or "not UTF-8 text"
+        raise UsageError(f"cannot read {args.prompts}: {reason}.") from None
+    prompts = [
+        (f"{args.prompts.name} line {number}", line.strip())
+        for number, line in enumerate(text.splitlines(), 1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    if not prompts:
+        raise UsageError(f"{args.prompts} has no prompts (one per line; # starts a comment).")
+    return prompts
+
+
+def generate(client: HeuristClient, args: argparse.Namespace) -> int:
+    if not client.has_key:
+        raise UsageError(
+            "no Heurist API key. Set HEURIST_API_KEY=<user_id>#<api_key> in the environment or "
+            "a .env file (or try --sandbox for an offline demo)."
+        )
+    check_key(client.settings.api_key)
+    jobs = plan(client, args)
+    runner = JobRunner(client, client.settings.output_dir, max_workers=args.concurrency)
+    report = Report(len(jobs), sys.stdout, sys.stderr)
+    pending = runner.submit(jobs, None)
+    try:
+        report.drain(pending)
+    except KeyboardInterrupt:
+        return stop(runner, pending, report)
+    finally:
+        report.close()
+    return report.finish()
+
+
+def stop(runner: JobRunner, pending: dict[Future, Any], report: Report) -> int:
+    """After Ctrl+C: drop the unsent jobs, wait for those already sent (they may be billed)."""
+    dropped = sum(job.cancel() for job in pending)
+    sent = [job for job in pending if not job.cancelled() and not job.done()]
+    report.say(
+        f"Stopping: {dropped} job{'s' if dropped != 1 else ''} not sent. Waiting for the "
+        f"{len(sent)} already sent (they may be billed); Ctrl+C again to quit at once."
+    )
+    try:
+        report.drain({job: pending[job] for job in sent})
+    except KeyboardInterrupt:
+        report.say(f"Quit. {report.summary()}")
+        report.close()
+        os._exit(EXIT_INTERRUPTED)  # jobs still at the API cannot be waited for any more
+    runner.close()
+    report.say(f"Stopped. {report.summary()}")
+    return EXIT_INTERRUPTED
+
+
+class Report:
+    """Where each image went, a progress bar on a terminal, and the summary at the end."""
+
+    def __init__(self, total: int, out: TextIO, err: TextIO) -> None:
+        self.total, self.out, self.err = total, out, err
+        self.saved: list[Path] = []
+        self.failures: list[str] = []
+        self.bar = _progress_bar(total, err)
+
+    def drain(self, pending: dict[Future, tuple[int, GenerationParams]]) -> None:
+        for job in as_completed(pending):
+            self.add(outcome_of(job, *pending[job]))
+
+    def add(self, outcome: Outcome) -> None:
+        if outcome.image is not None:
+            self.saved.append(outcome.image.path)
+            print(outcome.image.path, file=self.out, flush=True)
+        else:
+            self.failures.append(str(outcome.error))
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def say(self, line: str) -> None:
+        if self.bar is not None:
+            self.bar.write(line, file=self.err)
+        else:
+            print(line, file=self.err, flush=True)
+
+    def summary(self) -> str:
+        folders = sorted({str(path.parent) for path in self.saved})
+        where = f" in {', '.join(folders)}" if folders else ""
+        return f"{len(self.saved)} of {self.total} images saved{where}."
+
+    def finish(self) -> int:
+        if self.failures:
+            self.say(f"{summarize_failures(self.failures, self.total)} {self.summary()}")
+            return EXIT_FAILED
+        self.say(self.summary())
+        return EXIT_OK
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _progress_bar(total: int, err: TextIO) -> Any:
+    """A tqdm bar on a terminal; None (plain lines) when err is a file or a pipe."""
+    if not err.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="image", file=err, dynamic_ncols=True)
+
+
+def _images(value: int, *, maximum: int) -> int:
+    if not 1 <= value <= maximum:
+        raise UsageError(f"-n/--num-images must be from 1 to {maximum}, not {value}.")
+    return value
