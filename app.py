@@ -45,6 +45,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="cap on generations running at once (default: none; the work is remote I/O)",
     )
     parser.add_argument("--env-file", default=".env", help="settings file to read (.env)")
+    parser.add_argument(
+        "--no-mcp", action="store_true", help="do not serve the MCP tools for AI agents"
+    )
     args = parser.parse_args(argv)
     if args.auth and ":" not in args.auth:
         parser.error("--auth takes USER:PASSWORD")
@@ -112,6 +115,7 @@ def main(argv: list[str] | None = None) -> None:
             auth=auth,
             concurrency=args.concurrency,
             output_dir=Path(settings.output_dir),
+            mcp=not args.no_mcp,
         )
     )
 

@@ -38,9 +38,11 @@ def sandbox_server():
 
 @pytest.fixture
 def sandbox(sandbox_server):
-    """The session's sandbox, with no faults and no recorded jobs."""
+    """The session's sandbox, with no faults, no recorded jobs and no latency."""
     sandbox_server.reset()
-    return sandbox_server
+    sandbox_server.latency = 0.0
+    yield sandbox_server
+    sandbox_server.latency = 0.0
 
 
 @pytest.fixture

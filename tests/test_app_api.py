@@ -140,9 +140,10 @@ def test_an_empty_key_uses_the_servers_key(api, slow_sandbox):
     assert {keys[r["job_id"]] for r in records} == {key_fingerprint(SERVER_KEY)}
 
 
-def test_only_generate_is_public_with_the_documented_parameters(app):
+def test_only_generate_and_the_agent_tools_are_public(app):
     info = requests.get(f"{app.url}gradio_api/info", timeout=10).json()
-    assert list(info["named_endpoints"]) == ["/generate"]
+    tools = ["/generate_images", "/list_models", "/estimate_cost"]
+    assert sorted(info["named_endpoints"]) == sorted(["/generate", *tools])
     assert not info["unnamed_endpoints"]
     names = [p["parameter_name"] for p in info["named_endpoints"]["/generate"]["parameters"]]
     assert names == list(PARAMETERS)

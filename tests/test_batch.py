@@ -83,7 +83,7 @@ def test_run_uses_the_key_it_is_given(client, runner, sandbox):
 
 
 def test_closing_the_iterator_drops_the_jobs_not_yet_sent(client, sandbox, tmp_path):
-    sandbox.latency = 0.5
+    sandbox.latency = 1.0  # the second job is still at the API when the iterator closes
     one_at_a_time = JobRunner(client, tmp_path / "out", max_workers=1)
     try:
         jobs = prepare_batch(client, 4, "a cat", "SDXL", width=512, height=512)
@@ -97,7 +97,7 @@ def test_closing_the_iterator_drops_the_jobs_not_yet_sent(client, sandbox, tmp_p
 
 
 def test_stream_yields_outcomes_as_they_end_and_cancels_on_close(client, sandbox, tmp_path):
-    sandbox.latency = 0.3
+    sandbox.latency = 1.0  # the second job is still at the API when the stream closes
     one_at_a_time = JobRunner(client, tmp_path / "out", max_workers=1)
     jobs = prepare_batch(client, 3, "a cat", "SDXL", width=512, height=512)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from . import generate, history, key, png_info, results
+from . import generate, history, key, mcp_tools, png_info, results
 from .launch import launch_options
 from .studio import Studio
 
@@ -36,6 +36,7 @@ def build(studio: Studio) -> gr.Blocks:
         results.wire(shown, form, studio.catalogs)
         history.wire(demo, past, run, shown.records, form, studio.catalogs)
         png_info.wire(png, form, tabs, studio.catalogs)
+        mcp_tools.wire(studio)
     return demo
 
 

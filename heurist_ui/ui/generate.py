@@ -15,6 +15,7 @@ from ..params import SETTING_FIELDS
 from . import controls
 from .form import SAVE_FORM_JS, Form, restore_form_js
 from .key import NO_KEY_MESSAGE
+from .mcp_tools import hide_from_mcp
 from .results import Results
 from .runs import Batch, PageBatches, View, stream_batch
 from .studio import Studio
@@ -152,7 +153,7 @@ def wire_run(studio: Studio, panel: Generator, api_key: gr.Textbox, results: Res
     )
     panel.stop.click(fn=None, cancels=[run], **PRIVATE)
     gr.Button(visible=False).click(
-        partial(generate_images, studio),
+        hide_from_mcp(partial(generate_images, studio)),  # agents get generate_images instead
         inputs,
         outputs,
         api_name="generate",

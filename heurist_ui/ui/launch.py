@@ -18,6 +18,7 @@ def launch_options(
     auth: tuple[str, str] | None,
     concurrency: int | None,
     output_dir: Path,
+    mcp: bool = True,
 ) -> dict[str, Any]:
     """Keyword arguments for Blocks.launch that keep keys out of the browser's storage."""
     return {
@@ -36,4 +37,5 @@ def launch_options(
         "css": CSS,
         "js": SHORTCUTS_JS,
         "theme": gr.themes.Soft(),
+        "mcp_server": mcp,  # tools for AI agents at /gradio_api/mcp/
     }
