@@ -160,12 +160,36 @@ def parse_models(data: Any) -> tuple[ModelInfo, ...]:
     return tuple(models.values())
 
 
+# The gateway's models named in Heurist's API reference, for a list that names none.
+DEFAULT_LLMS = ("meta-llama/llama-3.3-70b-instruct", "hermes-3-llama3.1-8b")
+
+
+def parse_llms(data: Any) -> tuple[str, ...]:
+    """The names of the language models (types starting with "llm") in a models.json document."""
+    if not isinstance(data, list):
+        return ()
+    names = [
+        entry["name"].strip()
+        for entry in data
+        if isinstance(entry, dict)
+        and isinstance(entry.get("name"), str)
+        and entry["name"].strip()
+        and str(entry.get("type", "")).startswith("llm")
+    ]
+    return tuple(dict.fromkeys(names))
+
+
 @dataclass(frozen=True)
 class ModelCatalog:
-    """The image models on offer, and where the list came from."""
+    """The image models on offer, the gateway's language models, and where the list came from."""
 
     models: tuple[ModelInfo, ...]
     source: str = "bundled"  # "remote", "cache" or "bundled"
+    llms: tuple[str, ...] = DEFAULT_LLMS
+
+    def default_llm(self) -> str:
+        """The enhancer's model: Llama 3.3 70B if offered (a strong writer), else the first."""
+        return next((name for name in self.llms if "llama-3.3-70b" in name), self.llms[0])
 
     def __iter__(self) -> Iterator[ModelInfo]:
         return iter(self.models)
@@ -250,9 +274,10 @@ def offline_catalog(cache_dir: Path | None = None) -> ModelCatalog:
     """The cached catalogue if there is a good one, else the bundled one; no network."""
     if cache_dir is not None:
         try:
-            models = parse_models(_read_json_file(Path(cache_dir) / CACHE_FILE_NAME))
+            data = _read_json_file(Path(cache_dir) / CACHE_FILE_NAME)
+            models = parse_models(data)
             if models:
-                return ModelCatalog(models, source="cache")
+                return ModelCatalog(models, source="cache", llms=parse_llms(data) or DEFAULT_LLMS)
         except (OSError, ValueError) as exc:
             log.debug("No usable cached model list: %s", exc)
     return ModelCatalog(parse_models(_read_json_file(BUNDLED_CATALOG)), source="bundled")
@@ -272,7 +297,7 @@ def load_catalog(
         return offline_catalog(cache_dir)
     if cache_dir is not None:
         _write_cache(Path(cache_dir), data)
-    return ModelCatalog(models, source="remote")
+    return ModelCatalog(models, source="remote", llms=parse_llms(data) or DEFAULT_LLMS)
 
 
 class CatalogStore:

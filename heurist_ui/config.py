@@ -12,6 +12,9 @@ DEFAULT_BASE_URL = "http://sequencer.heurist.xyz"
 DEFAULT_MODELS_URL = (
     "https://raw.githubusercontent.com/heurist-network/heurist-models/main/models.json"
 )
+# Heurist's API reference documents POST /v1/chat/completions; its SDK's base (without /v1)
+# reaches /chat/completions, which the gateway answers too.
+DEFAULT_LLM_BASE_URL = "https://llm-gateway.heurist.xyz/v1"
 DEFAULT_OUTPUT_DIR = "outputs"
 DEFAULT_CACHE_DIR = "~/.cache/heurist_ui"
 
@@ -23,6 +26,7 @@ class Settings:
     api_key: str | None = field(default=None, repr=False)
     base_url: str = DEFAULT_BASE_URL
     models_url: str = DEFAULT_MODELS_URL
+    llm_base_url: str = DEFAULT_LLM_BASE_URL
     output_dir: Path = field(default_factory=lambda: Path(DEFAULT_OUTPUT_DIR))
     cache_dir: Path = field(default_factory=lambda: Path(DEFAULT_CACHE_DIR).expanduser())
 
@@ -36,6 +40,7 @@ def load_settings(
     api_key: str | None = None,
     base_url: str | None = None,
     models_url: str | None = None,
+    llm_base_url: str | None = None,
     output_dir: str | Path | None = None,
     cache_dir: str | Path | None = None,
     env_file: str | Path | None = ".env",
@@ -63,6 +68,9 @@ def load_settings(
         api_key=pick(api_key, "HEURIST_API_KEY", "AUTH_KEY"),
         base_url=(pick(base_url, "HEURIST_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
         models_url=pick(models_url, "HEURIST_MODELS_URL") or DEFAULT_MODELS_URL,
+        llm_base_url=(pick(llm_base_url, "HEURIST_LLM_BASE_URL") or DEFAULT_LLM_BASE_URL).rstrip(
+            "/"
+        ),
         output_dir=Path(pick(output_dir, "HEURIST_OUTPUT_DIR") or DEFAULT_OUTPUT_DIR),
         cache_dir=Path(pick(cache_dir, "HEURIST_CACHE_DIR") or DEFAULT_CACHE_DIR).expanduser(),
     )

@@ -53,20 +53,22 @@ logger = logging.getLogger("heurist_ui.sandbox")
 BUNDLED_MODELS = Path(__file__).resolve().parent.parent / "assets" / "models.json"
 LLM_ENTRIES: tuple[dict[str, Any], ...] = (
     {
-        "name": "mistralai/mixtral-8x7b-instruct",
+        "name": "hermes-3-llama3.1-8b",
         "type": "llm",
-        "hf_id": "TheBloke/Mixtral-8x7B-Instruct-v0.1-GPTQ",
-        "info_url": "https://huggingface.co/TheBloke/Mixtral-8x7B-Instruct-v0.1-GPTQ",
-        "size_gb": 28,
-    },
-    {
-        "name": "meta-llama/llama-3.1-8b-instruct",
-        "type": "llm-chat",
-        "hf_id": "meta-llama/Llama-3.1-8B-Instruct",
-        "info_url": "https://huggingface.co/meta-llama/Llama-3.1-8B-Instruct",
+        "hf_id": "NousResearch/Hermes-3-Llama-3.1-8B",
+        "info_url": "https://huggingface.co/NousResearch/Hermes-3-Llama-3.1-8B",
         "size_gb": 16,
     },
+    {
+        "name": "meta-llama/llama-3.3-70b-instruct",
+        "type": "llm-chat",
+        "hf_id": "meta-llama/Llama-3.3-70B-Instruct",
+        "info_url": "https://huggingface.co/meta-llama/Llama-3.3-70B-Instruct",
+        "size_gb": 140,
+    },
 )
+LLM_NAMES = frozenset(str(entry["name"]) for entry in LLM_ENTRIES)
+CHAT_PATHS = ("/v1/chat/completions", "/chat/completions")
 NO_CREDITS_KEY = "no-credits"
 MAX_STEPS = 50
 MAX_SIDE = 4096  # the sandbox's own guard against huge renders, not an API limit
@@ -311,6 +313,46 @@ def _check_fault(kind: str, times: int, options: dict[str, Any]) -> None:
         raise ValueError("location must be a string")
 
 
+def _sandbox_prompt(messages: list[Any]) -> str:
+    """What a helpful LLM might answer: the description, written as the system prompt asks."""
+    text = {str(m.get("role")): str(m.get("content", "")) for m in messages if isinstance(m, dict)}
+    lines = text.get("user", "").splitlines()
+    description = next(
+        (line.split(":", 1)[1].strip() for line in lines if line.startswith("Description:")),
+        text.get("user", "").strip(),
+    )
+    keep = next((line.split(":", 1)[1].strip() for line in lines if "Must include" in line), "")
+    keep = keep.strip('"')
+    if "comma-separated" in text.get("system", ""):
+        tags = [keep] if keep else []
+        tags += [description, "highly detailed", "(sharp focus:1.2)", "soft light", "masterpiece"]
+        return ", ".join(tags)
+    lead = f"{keep}. " if keep else ""
+    return f"{lead}A detailed view of {description}, soft natural light, shallow depth of field."
+
+
+def _completion(model: str, content: str) -> dict[str, Any]:
+    return {
+        "id": f"chatcmpl-sandbox-{secrets.token_hex(6)}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 50, "completion_tokens": 30, "total_tokens": 80},
+    }
+
+
+def _fingerprint_or_none(authorization: str | None) -> str | None:
+    key = _bearer_key(authorization)
+    return None if key is None else key_fingerprint(key)
+
+
 def _bearer_key(authorization: str | None) -> str | None:
     """The key from an `Authorization: Bearer <key>` header, or None."""
     scheme, _, key = (authorization or "").strip().partition(" ")
@@ -367,6 +409,7 @@ class Sandbox:
         self._in_flight = 0
         self._faults: deque[_Fault] = deque()
         self._submissions: deque[Submission] = deque(maxlen=MAX_SUBMISSIONS)
+        self._chats: deque[dict[str, Any]] = deque(maxlen=MAX_SUBMISSIONS)
         self._images: OrderedDict[str, _Stored] = OrderedDict()
         self._stopping = threading.Event()
         self._server: _Server | None = None
@@ -467,11 +510,18 @@ class Sandbox:
         with self._lock:
             self._faults.clear()
 
+    @property
+    def chats(self) -> list[dict[str, Any]]:
+        """Every chat completion request received (path, payload, key fingerprint, status)."""
+        with self._lock:
+            return list(self._chats)
+
     def reset(self) -> None:
         """Forget faults, submissions and images (latency and keys stay)."""
         with self._lock:
             self._faults.clear()
             self._submissions.clear()
+            self._chats.clear()
             self._images.clear()
 
     # -- internals used by the handler
@@ -528,6 +578,7 @@ class Sandbox:
         path = urlsplit(request.path).path
         routes = {
             ("POST", "/submit_job"): self._submit_job,
+            **{("POST", chat_path): self._chat_completion for chat_path in CHAT_PATHS},
             ("GET", "/models.json"): lambda _: _Reply(200, self._models_body, JSON),
             ("POST", "/_sandbox/faults"): self._control_add_fault,
             ("DELETE", "/_sandbox/faults"): self._control_clear_faults,
@@ -624,6 +675,49 @@ class Sandbox:
         return render_placeholder(
             sd["width"], sd["height"], prompt=sd["prompt"], model_id=payload["model_id"], seed=seed
         )
+
+    # -- POST /v1/chat/completions (and /chat/completions): the LLM gateway
+
+    def _chat_completion(self, request: _Request) -> _Reply:
+        """An OpenAI-style answer, made from the request: deterministic, offline."""
+        try:
+            payload = json.loads(request.body)
+        except (ValueError, RecursionError):
+            payload = None
+        fault = self._next_fault()
+        if fault is not None and fault.kind == "delay":
+            self._sleep(fault.options["seconds"])
+        reply = self._answer_chat(request, payload, fault)
+        with self._lock:
+            self._chats.append(
+                {
+                    "path": urlsplit(request.path).path,
+                    "payload": payload if isinstance(payload, dict) else None,
+                    "key_fingerprint": _fingerprint_or_none(request.authorization),
+                    "status": 0 if reply.drop else reply.status,
+                }
+            )
+        return reply
+
+    def _answer_chat(self, request: _Request, payload: Any, fault: _Fault | None) -> _Reply:
+        if fault is not None and fault.kind == "drop":
+            return _Reply(200, drop=True)
+        if fault is not None and fault.kind == "status":
+            return self._status_fault(fault.options)
+        key = _bearer_key(request.authorization)
+        if key is None or (self._valid is not None and key_fingerprint(key) not in self._valid):
+            return _json(401, {"error": {"message": "Invalid API key", "type": "auth_error"}})
+        if key == NO_CREDITS_KEY:
+            return _json(402, {"error": {"message": "Insufficient credits"}})
+        if fault is not None and fault.kind == "shape":
+            return _Reply(200, str(fault.options.get("body", "")).encode("utf-8"), JSON)
+        messages = payload.get("messages") if isinstance(payload, dict) else None
+        if not isinstance(messages, list) or not messages:
+            return _json(400, {"error": {"message": "messages is required"}})
+        if payload.get("model") not in LLM_NAMES:
+            return _json(404, {"error": {"message": f"model {payload.get('model')!r} not found"}})
+        self._sleep(self.latency)
+        return _json(200, _completion(payload["model"], _sandbox_prompt(messages)))
 
     # -- GET /images/<job_id>.png
 
