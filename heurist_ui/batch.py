@@ -18,6 +18,7 @@ from .client import HeuristClient
 from .errors import HeuristError, InvalidRequestError
 from .params import MAX_SEED, GenerationParams, check_seed, resolve_seed
 from .pngfile import save_png
+from .variations import Variation, plan_variations, with_templates
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +59,34 @@ def check_count(value: Any, maximum: int = MAX_IMAGES) -> int:
 def prepare_batch(
     client: HeuristClient, count: Any, prompt: Any, model_id: str, **settings: Any
 ) -> list[GenerationParams]:
-    """count validated jobs of these settings; raises InvalidRequestError before anything is sent.
+    """Every job for these settings, validated; raises InvalidRequestError before anything is sent.
 
-    A fixed seed s gives s, s+1, ... (as A1111 does); -1 gives each image a random seed.
+    {a|b} variations in the prompt or negative prompt each run count times, their templates
+    noted in the record. A fixed seed s gives s, s+1, ... (as A1111 does) for each variation,
+    so they compare like with like; -1 gives each image a random seed.
     """
     count = check_count(count)
-    first = client.prepare(prompt, model_id, **settings)
+    neg_prompt = settings.pop("neg_prompt", "")
+    if isinstance(prompt, str) and isinstance(neg_prompt, str):
+        variations = plan_variations(prompt, neg_prompt, count)
+    else:  # not text: validation says so below
+        variations = [Variation(prompt, neg_prompt)]
+    jobs: list[GenerationParams] = []
+    for variation in variations:
+        batch = _seeded(client, count, variation.prompt, model_id, variation.neg_prompt, settings)
+        jobs += [with_templates(job, prompt, neg_prompt) for job in batch]
+    return jobs
+
+
+def _seeded(
+    client: HeuristClient,
+    count: int,
+    prompt: Any,
+    model_id: str,
+    neg_prompt: Any,
+    settings: dict[str, Any],
+) -> list[GenerationParams]:
+    first = client.prepare(prompt, model_id, neg_prompt=neg_prompt, **settings)
     seed = settings.get("seed")
     fixed_seed = check_seed(-1 if seed is None else seed) >= 0
     if fixed_seed and first.seed + count - 1 > MAX_SEED:
@@ -111,18 +134,17 @@ class JobRunner:
         Closing or cancelling the iterator drops the jobs not yet sent; those in flight finish
         on their own (a sent job may be billed, so nothing resends or waits for it).
         """
-        loop = asyncio.get_running_loop()
-        pending = {
-            loop.run_in_executor(self.workers, self.make_image, params, api_key): (index, params)
-            for index, params in enumerate(jobs)
-        }
+        futures = self.submit(jobs, api_key)
+        # Cancelled here, not through asyncio's wrappers, whose callbacks may never run once
+        # the caller's loop is gone.
+        waiting = {asyncio.wrap_future(job): job for job in futures}
         try:
-            while pending:
-                finished, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            while waiting:
+                finished, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
                 for job in finished:
-                    yield outcome_of(job, *pending.pop(job))
+                    yield outcome_of(job, *futures[waiting.pop(job)])
         finally:
-            for job in pending:
+            for job in futures:
                 job.cancel()
 
     def submit(

@@ -22,7 +22,6 @@ from .config import Settings, load_settings
 from .cost import estimate_credits
 from .errors import HeuristError
 from .params import GenerationParams, validate
-from .variations import plan_variations, with_templates
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_CONCURRENCY = 8
@@ -169,16 +168,7 @@ def plan(client: HeuristClient, args: argparse.Namespace) -> list[GenerationPara
     jobs: list[GenerationParams] = []
     for where, line in read_prompts(args):
         try:
-            for variation in plan_variations(line, negative or "", count):
-                batch = prepare_batch(
-                    client,
-                    count,
-                    variation.prompt,
-                    args.model,
-                    neg_prompt=variation.neg_prompt,
-                    **settings,
-                )
-                jobs += [with_templates(job, line, negative or "") for job in batch]
+            jobs += prepare_batch(client, count, line, args.model, neg_prompt=negative, **settings)
         except HeuristError as error:
             raise UsageError(f"{where}: {error}" if where else str(error)) from None
     return jobs

@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from .errors import InvalidRequestError
 from .params import GenerationParams
@@ -132,11 +133,12 @@ def describe(variations: int, images: int) -> str:
     return f"{variations} variations × {images} image{plural} = {variations * images} images"
 
 
-def with_templates(job: GenerationParams, prompt: str, neg_prompt: str) -> GenerationParams:
+def with_templates(job: GenerationParams, prompt: Any, neg_prompt: Any) -> GenerationParams:
     """job, noting the templates it was expanded from (when they differ from what is sent)."""
     notes = {}
-    if prompt != job.prompt and count_variations(prompt) > 1:
+    if isinstance(prompt, str) and prompt != job.prompt and count_variations(prompt) > 1:
         notes["prompt_template"] = prompt
-    if neg_prompt != job.neg_prompt and count_variations(neg_prompt, "negative prompt") > 1:
-        notes["neg_prompt_template"] = neg_prompt
+    negative = neg_prompt if isinstance(neg_prompt, str) else ""
+    if negative != job.neg_prompt and count_variations(negative, "negative prompt") > 1:
+        notes["neg_prompt_template"] = negative
     return job.with_notes(**notes) if notes else job

