@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> None:
             api_key=SANDBOX_KEY,
             base_url=sandbox.url,
             models_url=sandbox.models_url,
+            llm_base_url=sandbox.llm_base_url,
             env_file=args.env_file,
         )
         logging.getLogger("heurist_ui").info("Sandbox API running at %s", sandbox.url)

@@ -466,6 +466,11 @@ class Sandbox:
         return self._url
 
     @property
+    def llm_base_url(self) -> str:
+        """The base an OpenAI client needs for the sandbox's LLM gateway."""
+        return f"{self.url}/v1"
+
+    @property
     def models_url(self) -> str:
         """The URL to use as HEURIST_MODELS_URL."""
         return f"{self.url}/models.json"

@@ -64,6 +64,7 @@ def main() -> int:
             api_key=SANDBOX_KEY,
             base_url=sandbox.url,
             models_url=sandbox.models_url,
+            llm_base_url=sandbox.llm_base_url,
             output_dir=Path(folder) / "out",
             cache_dir=Path(folder) / "cache",
             env_file=None,

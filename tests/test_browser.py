@@ -341,3 +341,59 @@ def test_history_survives_a_restart_of_the_server(browser, app_sandbox, tmp_path
             expect(history_cells(page, prompt)).not_to_have_count(0)
     finally:
         context.close()
+
+
+def test_enhance_replaces_the_prompt_and_restore_brings_the_description_back(page):
+    prompt_box(page).fill("a fox in the snow")
+    page.get_by_role("button", name="✨ Enhance").click()
+    expect(prompt_box(page)).to_have_value(re.compile(r"^a fox in the snow, .*masterpiece$"))
+    prompt_box(page).press("End")
+    prompt_box(page).type(", dusk")  # the enhanced prompt stays editable
+    page.get_by_role("button", name="↩ Restore description").click()
+    expect(prompt_box(page)).to_have_value("a fox in the snow")
+    expect(page.get_by_role("button", name="↩ Restore description")).to_be_hidden()
+
+
+def test_a_failed_enhance_leaves_the_description_and_says_why(page, app_sandbox):
+    app_sandbox.add_fault("status", status=500)
+    prompt_box(page).fill("a heron in the reeds")
+    page.get_by_role("button", name="✨ Enhance").click()
+    expect(page.get_by_test_id("toast-body")).to_contain_text("(500)")
+    expect(prompt_box(page)).to_have_value("a heron in the reeds")
+
+
+def test_an_example_fills_the_form_for_the_model(page):
+    page.get_by_label("Model").click()
+    page.get_by_role("option", name=re.compile(r"^FLUX\.1-dev")).click()
+    example = page.locator("#examples").get_by_text("Fox in the snow", exact=False)
+    example.click()
+    expect(prompt_box(page)).to_have_value(re.compile(r"^A red fox curled up in fresh snow"))
+    expect(page.locator("#cost-line")).to_contain_text("FLUX")
+
+
+def test_a_style_shows_what_will_be_sent_and_the_record_keeps_it(page, app_sandbox):
+    prompt_box(page).fill("a paper crane")
+    page.get_by_label("Style").click()
+    page.get_by_role("option", name="Watercolor", exact=True).click()
+    expect(page.locator("#sent-prompt")).to_contain_text("watercolor painting of a paper crane")
+    expect(page.locator("#cost-line")).to_contain_text("style Watercolor")
+    page.get_by_role("button", name="Generate", exact=True).click()
+    expect(thumbnails(page)).to_have_count(1)
+    (submission,) = app_sandbox.submissions
+    assert submission.payload["model_input"]["SD"]["prompt"].startswith(
+        "watercolor painting of a paper crane"
+    )
+    thumbnails(page).first.click()
+    expect(page.locator("#details")).to_contain_text("watercolor painting of a paper crane")
+
+
+def test_markup_in_pasted_parameters_stays_text(page):
+    page.get_by_role("tab", name="PNG info").click()
+    page.get_by_label("Or paste parameters").fill(
+        '```\n<img src="http://tracker.invalid/b.png"> [a link](http://tracker.invalid)\n'
+        "Steps: 20, Seed: 1"
+    )
+    shown = page.locator("#png-text")
+    expect(shown).to_contain_text('<img src="http://tracker.invalid/b.png">')
+    expect(shown.locator("img")).to_have_count(0)
+    expect(shown.locator("a")).to_have_count(0)

@@ -19,7 +19,7 @@ from ui_helpers import running_studio
 from heurist_ui.pngfile import read_png_metadata
 from heurist_ui.sandbox import Sandbox, key_fingerprint
 
-TOOLS = {"generate_images", "list_models", "estimate_cost"}
+TOOLS = {"generate_images", "list_models", "estimate_cost", "enhance_prompt"}
 AGENT_KEY = "agent-user#AGENT-SECRET"
 
 
@@ -163,3 +163,14 @@ def test_a_rejected_key_is_a_clear_error_without_the_key(keyless_app):
     message = " ".join(texts(result))
     assert "(401)" in message or "(403)" in message
     assert "WRONG-SECRET" not in message
+
+
+def test_enhance_prompt_writes_for_the_models_family(keyed_app):
+    flux = mcp_call(keyed_app, "enhance_prompt", {"description": "a fox", "model": "FLUX.1-dev"})
+    sdxl = mcp_call(
+        keyed_app,
+        "enhance_prompt",
+        {"description": "a fox", "model": "SDXL", "must_include": "red scarf"},
+    )
+    assert texts(flux)[0].endswith(".")
+    assert texts(sdxl)[0].startswith("red scarf, ") and texts(sdxl)[0].count(",") >= 3

@@ -24,16 +24,17 @@ def test_apply_settings_restores_every_field(studio):
         "seed": 1234,
         "job_id": "heurist-ui-x",
     }
-    updates = apply_settings(studio.catalogs, record)
+    *updates, style = apply_settings(studio.catalogs, record)
     assert len(updates) == len(SETTING_FIELDS)
     restored = {key: update["value"] for key, update in zip(SETTING_FIELDS, updates, strict=True)}
     assert restored == {key: record[key] for key in SETTING_FIELDS}
     assert updates[SETTING_FIELDS.index("width")]["maximum"] == 2048
+    assert style["value"] == "None"  # the restored prompt is the one sent, style included
 
 
 def test_apply_settings_keeps_the_current_model_when_unknown_and_warns(studio):
     with pytest.warns(UserWarning, match="not offered"):
-        updates = apply_settings(
+        *updates, _ = apply_settings(
             studio.catalogs, {"prompt": "a red fox", "model_id": "Gone", "seed": 7}
         )
     by_key = dict(zip(SETTING_FIELDS, updates, strict=True))
@@ -44,3 +45,9 @@ def test_apply_settings_keeps_the_current_model_when_unknown_and_warns(studio):
 
 def test_apply_settings_ignores_anything_but_a_dict(studio):
     assert all(changed(u) == {} for u in apply_settings(studio.catalogs, None))
+
+
+def test_apply_settings_restores_the_template_of_variations(studio):
+    record = {"prompt": "a red kite", "prompt_template": "a {red|blue} kite", "model_id": "SDXL"}
+    updates = apply_settings(studio.catalogs, record)
+    assert updates[SETTING_FIELDS.index("prompt")]["value"] == "a {red|blue} kite"

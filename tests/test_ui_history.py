@@ -30,5 +30,11 @@ def test_remember_never_stores_a_key(studio):
     leaky = make_record(1, api_key="user#SECRET", key="user#SECRET", authorization="Bearer x")
     history, _ = remember([leaky], {"items": []})
     (item,) = history["items"]
-    assert set(item) == {*SETTING_FIELDS, "job_id", "created_at"}
+    assert set(item) == {
+        *SETTING_FIELDS,
+        "prompt_template",
+        "neg_prompt_template",
+        "job_id",
+        "created_at",
+    }
     assert "SECRET" not in repr(history)

@@ -52,3 +52,19 @@ def test_png_info_explains_a_png_without_parameters(studio, tmp_path):
     assert settings is None
     assert "no generation parameters" in text
     assert png_info(None, "  ")[1] is None
+
+
+BEACON = '```\n<img src="http://tracker.invalid/b.png"> [link](http://tracker.invalid) **bold**'
+
+
+def test_markup_in_parameters_is_shown_as_text():
+    text, settings = png_info(None, BEACON + "\nSteps: 20, Seed: 1")
+    assert "<img" not in text and "&lt;img" in text
+    assert settings["prompt"].startswith("```")
+
+
+def test_markup_in_a_record_is_shown_as_text():
+    from heurist_ui.ui.results import record_markdown
+
+    shown = record_markdown(make_record(1, prompt=BEACON))
+    assert "<img" not in shown and "](" not in shown and "**bold**" not in shown

@@ -103,6 +103,7 @@ def running_studio(
             api_key=api_key,
             base_url=sandbox.url,
             models_url=sandbox.models_url,
+            llm_base_url=sandbox.llm_base_url,
             output_dir=folder / "out",
             cache_dir=folder / "cache",
             env_file=None,

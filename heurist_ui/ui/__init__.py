@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from . import generate, history, key, mcp_tools, png_info, results
+from . import generate, history, key, mcp_tools, png_info, prompt_help, results
 from .launch import launch_options
 from .studio import Studio
 
@@ -32,6 +32,7 @@ def build(studio: Studio) -> gr.Blocks:
         form = generator.form
         generate.wire_form(demo, studio, generator)
         key.wire(demo, api_key)
+        prompt_help.wire(studio, generator.help, form, form.style, api_key)
         run = generate.wire_run(studio, generator, api_key, shown)
         results.wire(shown, form, studio.catalogs)
         history.wire(demo, past, run, shown.records, form, studio.catalogs)

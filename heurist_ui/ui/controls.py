@@ -10,7 +10,10 @@ import gradio as gr
 
 from ..catalog import CatalogStore, ModelCatalog, ModelInfo
 from ..cost import estimate_credits
+from ..errors import InvalidRequestError
 from ..params import MAX_GUIDANCE, MAX_STEPS, MIN_GUIDANCE, MIN_SIZE, MIN_STEPS, SIZE_STEP
+from ..prompt_help import NO_STYLE
+from ..variations import count_variations, describe
 
 C = TypeVar("C", bound=gr.components.Component)
 
@@ -144,9 +147,17 @@ def format_credits(value: float) -> str:
 
 
 def cost_line(
-    catalogs: CatalogStore, model_id: Any, width: Any, height: Any, steps: Any, count: Any
+    catalogs: CatalogStore,
+    model_id: Any,
+    width: Any,
+    height: Any,
+    steps: Any,
+    count: Any,
+    prompt: Any = "",
+    neg_prompt: Any = "",
+    style: Any = None,
 ) -> str:
-    """The live estimate: credits per image and for the whole batch."""
+    """The live estimate: credits per image and for the whole batch, variations counted."""
     model = catalogs.current.find(model_id)
     hint = "Cost: set a size, steps and a number of images to see the estimate."
     try:
@@ -158,11 +169,18 @@ def cost_line(
         return hint
     if model is None:
         return "Cost: pick a model to see the estimate."
+    try:
+        variations = count_variations(str(prompt or "")) * count_variations(
+            str(neg_prompt or ""), "negative prompt"
+        )
+    except InvalidRequestError as error:
+        return f"Cost: {error}"
     each = estimate_credits(model.type, w, h, steps)
+    styled = f", style {style}" if style and style != NO_STYLE else ""
     return (
         f"**≈ {format_credits(each)} credits** per image · "
-        f"**{format_credits(each * count)} credits** for {count} "
-        f"image{'s' if count != 1 else ''} ({model.kind}, {w}×{h}, {steps} steps)"
+        f"**{format_credits(each * count * variations)} credits** for "
+        f"{describe(variations, count)} ({model.kind}, {w}×{h}, {steps} steps{styled})"
     )
 
 

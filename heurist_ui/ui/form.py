@@ -10,6 +10,7 @@ import gradio as gr
 
 from ..catalog import CatalogStore, ModelCatalog
 from ..params import SETTING_FIELDS
+from ..prompt_help import NO_STYLE
 
 FORM_STORAGE = "heurist_ui_form"
 SAVE_FORM_JS = f"""
@@ -30,6 +31,7 @@ class Form:
     guidance_scale: gr.Slider
     seed: gr.Number
     num_images: gr.Slider
+    style: gr.Dropdown
 
     @property
     def settings(self) -> list[Any]:
@@ -41,11 +43,25 @@ class Form:
         """What the browser keeps across reloads, in the order it is stored."""
         return [*self.settings, self.num_images]
 
+    @property
+    def restorable(self) -> list[Any]:
+        """What apply_settings updates: the settings, then the style."""
+        return [*self.settings, self.style]
+
 
 def apply_settings(catalogs: CatalogStore, settings: Any) -> tuple:
-    """Form updates that restore settings (a record, a history entry or parsed infotext)."""
+    """Form updates (for Form.restorable) that restore a record, history entry or infotext.
+
+    A prompt expanded from {a|b} variations comes back as its template. A restored prompt is
+    the one that was sent, style included, so the style goes back to None.
+    """
     if not isinstance(settings, dict):
-        return (gr.update(),) * len(SETTING_FIELDS)
+        return (gr.update(),) * (len(SETTING_FIELDS) + 1)
+    settings = {
+        **settings,
+        "prompt": settings.get("prompt_template") or settings.get("prompt"),
+        "neg_prompt": settings.get("neg_prompt_template") or settings.get("neg_prompt"),
+    }
     model = catalogs.current.find(settings.get("model_id"))
     if settings.get("model_id") and model is None:
         gr.Warning(
@@ -64,7 +80,8 @@ def apply_settings(catalogs: CatalogStore, settings: Any) -> tuple:
         bound = {"maximum": maxima[name]} if name in maxima else {}
         return gr.update(value=settings[name], **bound)
 
-    return tuple(update(name) for name in SETTING_FIELDS)
+    style = gr.update(value=NO_STYLE) if settings.get("prompt") is not None else gr.update()
+    return (*(update(name) for name in SETTING_FIELDS), style)
 
 
 def restore_form_js(catalog: ModelCatalog) -> str:

@@ -12,7 +12,8 @@ import gradio as gr
 from ..batch import MAX_IMAGES, prepare_batch
 from ..errors import HeuristError
 from ..params import SETTING_FIELDS
-from . import controls
+from ..prompt_help import NO_STYLE
+from . import controls, prompt_help
 from .form import SAVE_FORM_JS, Form, restore_form_js
 from .key import NO_KEY_MESSAGE
 from .mcp_tools import hide_from_mcp
@@ -41,6 +42,7 @@ class Generator:
     cost: gr.Markdown
     generate: gr.Button
     stop: gr.Button
+    help: prompt_help.PromptHelp
 
 
 def render(studio: Studio) -> Generator:
@@ -55,6 +57,9 @@ def render(studio: Studio) -> Generator:
         elem_id="prompt",
         autofocus=True,
     )
+    enhance, restore, (llm, levels, must_include) = prompt_help.render_enhance(catalog)
+    examples = prompt_help.render_examples(start)
+    style, sent = prompt_help.render_style()
     with gr.Row(visible=start.is_lora) as lora_row:
         lora_help = gr.Markdown()
         insert = gr.Button("Insert trigger words", size="sm", scale=0)
@@ -76,16 +81,28 @@ def render(studio: Studio) -> Generator:
     with gr.Row():
         generate = gr.Button("Generate", variant="primary", scale=3, elem_id="generate-btn")
         stop = gr.Button("Stop", variant="stop", scale=1, elem_id="stop-btn")
-    form = Form(prompt, neg_prompt, model, width, height, steps, guidance, seed, count)
+    form = Form(prompt, neg_prompt, model, width, height, steps, guidance, seed, count, style)
+    help_ = prompt_help.PromptHelp(
+        enhance, restore, llm, levels, must_include, gr.State(None), examples, sent
+    )
     return Generator(
-        form, lora_row, lora_help, insert, refresh, aspect, swap, dice, cost, generate, stop
+        form, lora_row, lora_help, insert, refresh, aspect, swap, dice, cost, generate, stop, help_
     )
 
 
 def wire_form(demo: gr.Blocks, studio: Studio, panel: Generator) -> None:
     """The form's own events: cost, model changes, size helpers, and keeping it across reloads."""
     form, catalogs = panel.form, studio.catalogs
-    priced = [form.model_id, form.width, form.height, form.num_iterations, form.num_images]
+    priced = [
+        form.model_id,
+        form.width,
+        form.height,
+        form.num_iterations,
+        form.num_images,
+        form.prompt,
+        form.neg_prompt,
+        form.style,
+    ]
     gr.on(
         [*(field.change for field in priced), demo.load],
         partial(controls.cost_line, catalogs),
@@ -144,7 +161,7 @@ def wire_run(studio: Studio, panel: Generator, api_key: gr.Textbox, results: Res
     run = gr.on(
         [panel.generate.click, panel.form.prompt.submit],
         page_handler(studio, PageBatches()),
-        inputs,
+        [*inputs, panel.form.style, panel.help.enhanced],
         outputs,
         trigger_mode="multiple",  # a second Generate starts a second batch at once
         show_progress="full",
@@ -211,12 +228,22 @@ def page_handler(studio: Studio, pages: PageBatches) -> Callable[..., AsyncItera
         seed: float,
         num_images: float,
         api_key: str,
-        request: gr.Request,
+        style: str = NO_STYLE,
+        enhanced: Any = None,
+        request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's injection idiom)
     ) -> AsyncIterator[View]:
         settings = {name: value for name, value in locals().items() if name in SETTING_FIELDS}
+        notes = help_notes(prompt, style, enhanced)
+        try:
+            settings["prompt"], settings["neg_prompt"] = prompt_help.styled(
+                studio.catalogs, style, prompt, neg_prompt, model_id
+            )
+        except HeuristError as error:
+            raise gr.Error(str(error), title="Check the settings") from None
         jobs, key = prepare_jobs(studio, api_key, num_images, **settings)
-        batch, session = Batch(len(jobs)), request.session_hash or ""
+        jobs = [job.with_notes(**notes) for job in jobs] if notes else jobs
+        batch, session = Batch(len(jobs)), (request and request.session_hash) or ""
         pages.start(session, batch)
         try:
             view = partial(pages.view, session)
@@ -227,3 +254,14 @@ def page_handler(studio: Studio, pages: PageBatches) -> Callable[..., AsyncItera
         batch.report()
 
     return generate_in_page
+
+
+def help_notes(prompt: Any, style: Any, enhanced: Any) -> dict[str, str]:
+    """What the record should say of the prompt help used: the style, the enhancement."""
+    notes = {}
+    if style and style != NO_STYLE:
+        notes["style"] = str(style)
+    if isinstance(enhanced, dict) and str(prompt or "").strip() == enhanced.get("prompt"):
+        notes["enhanced_from"] = str(enhanced.get("description", ""))
+        notes["enhancer"] = str(enhanced.get("llm", ""))
+    return notes

@@ -16,7 +16,7 @@ HISTORY_STORAGE = "heurist_ui_history"
 # BrowserState obfuscates with this secret, which it sends to the page anyway. Left to Gradio it
 # is random per launch, so every restart (each deploy or wake of a Space) emptied the history.
 HISTORY_SECRET = "heurist_ui-history"
-HISTORY_FIELDS = (*SETTING_FIELDS, "job_id", "created_at")
+HISTORY_FIELDS = (*SETTING_FIELDS, "prompt_template", "neg_prompt_template", "job_id", "created_at")
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def wire(
     history.table.select(
         pick,
         history.state,
-        form.settings,
+        form.restorable,
         concurrency_limit=None,  # queued, never waiting: gr.Info needs the queue
         **quiet,
     )
@@ -95,7 +95,7 @@ def pick_history(catalogs: CatalogStore, history: Any, event: gr.SelectData) -> 
     items = history.get("items", []) if isinstance(history, dict) else []
     row = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
     if not isinstance(row, int) or not 0 <= row < len(items):
-        return (gr.update(),) * len(SETTING_FIELDS)
+        return (gr.update(),) * (len(SETTING_FIELDS) + 1)
     gr.Info("Settings restored from history.")
     return apply_settings(catalogs, items[row])
 

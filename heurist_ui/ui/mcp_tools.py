@@ -63,6 +63,7 @@ def wire(studio: Studio) -> None:
         queue=False,
     )
     trigger.click(list_tool(studio), None, details, api_name="list_models", queue=False)
+    gr.api(enhance_tool(studio), api_name="enhance_prompt_tool", concurrency_limit=None)
     trigger.click(
         cost_tool(studio),
         [model, width, height, steps, count],
@@ -241,3 +242,49 @@ def public_root(request: gr.Request) -> str:
     if headers.get("x-forwarded-proto", "").split(",")[0].strip() == "https":
         root = "https://" + root.split("://", 1)[1]
     return root
+
+
+def enhance_tool(studio: Studio) -> Callable[..., str]:
+    from .prompt_help import enhance_text  # here: prompt_help imports this module
+
+    def enhance_prompt(
+        description: str,
+        model: str = "SDXL",
+        stylization: int = 3,
+        detail: int = 3,
+        color: int = 3,
+        lighting: int = 3,
+        must_include: str = "",
+        x_heurist_key: gr.Header = None,  # type: ignore[assignment]
+    ) -> str:
+        """Turn a short description into a good prompt for an image model (SmartGen), through
+        Heurist's LLM gateway: comma-separated tags for SD 1.5/SDXL models, one plain
+        description under 50 words for FLUX. Costs a few LLM tokens, no image credits. Use
+        the result as generate_images' prompt with the same model.
+
+        Args:
+            description: What the image should show, in a few words.
+            model: The image model the prompt is for (its family decides the style of prompt).
+            stylization: 1 (photorealistic) to 5 (abstract); 3 adds no instruction.
+            detail: 1 (minimal) to 5 (hyper-detailed); 3 adds no instruction.
+            color: 1 (monochrome) to 5 (hyper-saturated); 3 adds no instruction.
+            lighting: 1 (flat) to 5 (extreme drama); 3 adds no instruction.
+            must_include: A phrase the prompt must keep word for word (optional).
+        """
+        key = (x_heurist_key or "").strip()
+        if not key and not studio.client.has_key:
+            raise gr.Error(NO_KEY)
+        return enhance_text(
+            studio,
+            description,
+            model,
+            None,
+            stylization,
+            detail,
+            color,
+            lighting,
+            must_include,
+            key,
+        )
+
+    return enhance_prompt

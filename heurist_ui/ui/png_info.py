@@ -13,6 +13,7 @@ from ..infotext import parse_infotext
 from ..params import SETTING_FIELDS
 from ..pngfile import read_png_metadata
 from .form import Form, apply_settings
+from .markup import as_block
 
 NO_PARAMETERS = (
     "This image carries no generation parameters (or is not a PNG with them). Try the original "
@@ -35,7 +36,7 @@ def render() -> PngInfo:
             file = gr.File(label="Drop a PNG", file_types=[".png", "image"], type="filepath")
             pasted = gr.Textbox(label="Or paste parameters", lines=4)
         with gr.Column():
-            text = gr.Markdown("Drop a PNG made here or by A1111.")
+            text = gr.Markdown("Drop a PNG made here or by A1111.", elem_id="png-text")
             send = gr.Button("Send to generator", variant="primary")
     return PngInfo(file, pasted, text, send, gr.State(None))
 
@@ -54,7 +55,7 @@ def wire(panel: PngInfo, form: Form, tabs: gr.Tabs, catalogs: CatalogStore) -> N
     panel.send.click(
         partial(apply_settings, catalogs),
         panel.found,
-        form.settings,
+        form.restorable,
         concurrency_limit=None,  # queued, never waiting: gr.Warning needs the queue
         **private,
     ).then(fn=lambda: gr.Tabs(selected="generate"), outputs=tabs, queue=False, **private)
@@ -77,4 +78,4 @@ def png_info(path: Any, pasted: str) -> tuple[str, dict[str, Any] | None]:
         settings.update({k: record[k] for k in SETTING_FIELDS if record.get(k) is not None})
     if not settings.get("prompt"):
         return "No prompt found in these parameters.", None
-    return f"```text\n{text or ''}\n```", settings
+    return as_block(text or ""), settings

@@ -11,6 +11,7 @@ import gradio as gr
 from ..catalog import CatalogStore
 from .controls import format_credits
 from .form import Form, apply_settings
+from .markup import as_text
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def wire(results: Results, form: Form, catalogs: CatalogStore) -> None:
     results.reuse_all.click(
         partial(apply_settings, catalogs),
         results.selected,
-        form.settings,
+        form.restorable,
         concurrency_limit=None,
         **quiet,
     )
@@ -73,17 +74,21 @@ def record_markdown(record: dict[str, Any]) -> str:
         ("Guidance", record.get("guidance_scale")),
         ("Prompt", record.get("prompt")),
         ("Negative prompt", record.get("neg_prompt") or "—"),
+        ("Variations of", record.get("prompt_template")),
+        ("Style", record.get("style")),
+        ("Enhanced from", record.get("enhanced_from")),
+        ("Enhancer", record.get("enhancer")),
         ("Job id", record.get("job_id")),
         ("Credits", format_credits(float(record.get("credits") or 0))),
         ("Time", f"{record.get('elapsed_s')} s"),
         ("Created", record.get("created_at", "—")),
     ]
-    cells = "\n".join(f"| {name} | {_cell(value)} |" for name, value in rows)
+    cells = "\n".join(
+        f"| {name} | {as_text(' '.join(str(value).split()))} |"
+        for name, value in rows
+        if value is not None
+    )
     return f"| | |\n|---|---|\n{cells}"
-
-
-def _cell(value: Any) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ")
 
 
 def select_image(records: Any, event: gr.SelectData) -> tuple:

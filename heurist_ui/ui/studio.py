@@ -8,6 +8,7 @@ from pathlib import Path
 from ..batch import MAX_IMAGES, JobRunner
 from ..catalog import CatalogStore, ModelCatalog
 from ..client import HeuristClient
+from ..enhance import PromptEnhancer
 
 # Jobs block on the network, one thread each. Uncapped, this many may wait at once: a thousand
 # one-image callers, or a hundred and twenty-eight full batches.
@@ -25,6 +26,7 @@ class Studio:
 
     client: HeuristClient
     runner: JobRunner
+    enhancer: PromptEnhancer
     sandbox: bool = False
     concurrency: int | None = None  # generations at once; None: no cap
 
@@ -44,7 +46,8 @@ class Studio:
             Path(output_dir or client.settings.output_dir),
             max_workers=job_workers(concurrency),
         )
-        return cls(client=client, runner=runner, sandbox=sandbox, concurrency=concurrency)
+        enhancer = PromptEnhancer(client.settings)
+        return cls(client, runner, enhancer, sandbox=sandbox, concurrency=concurrency)
 
     @property
     def catalogs(self) -> CatalogStore:
@@ -56,4 +59,5 @@ class Studio:
 
     def close(self) -> None:
         self.runner.close()
+        self.enhancer.close()
         self.client.close()

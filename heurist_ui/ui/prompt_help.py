@@ -1,0 +1,232 @@
+"""Prompt help under the prompt: ✨ Enhance (SmartGen), examples for the model, style presets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import gradio as gr
+
+from ..catalog import CatalogStore, ModelCatalog, ModelInfo
+from ..enhance import LEVEL_NAMES, check_request
+from ..errors import HeuristError
+from ..params import SETTING_FIELDS
+from ..prompt_help import NO_STYLE, apply_style, examples_for, style_names
+from .form import Form
+from .key import NO_KEY_MESSAGE
+from .markup import as_text
+from .mcp_tools import hide_from_mcp
+from .studio import Studio
+
+PRIVATE = {"api_visibility": "private"}
+INSTANT = {"queue": False, "show_progress": "hidden", **PRIVATE}
+
+
+@dataclass(frozen=True)
+class PromptHelp:
+    enhance: gr.Button
+    restore: gr.Button
+    llm: gr.Dropdown
+    levels: tuple[gr.Slider, ...]  # in LEVEL_NAMES order
+    must_include: gr.Textbox
+    enhanced: gr.State  # the last enhancement: {"prompt", "description", "llm"}
+    examples: gr.Dataset
+    sent: gr.Markdown  # the prompt as it will be sent, when a style changes it
+
+
+def render_enhance(catalog: ModelCatalog) -> tuple[gr.Button, gr.Button, tuple]:
+    """The Enhance and Restore buttons, and the settings panel: (enhance, restore, settings)."""
+    with gr.Row():
+        enhance = gr.Button("✨ Enhance", size="sm", scale=0, min_width=110, elem_id="enhance")
+        restore = gr.Button("↩ Restore description", size="sm", scale=0, visible=False)
+    with gr.Accordion("Enhance settings", open=False):
+        llm = gr.Dropdown(list(catalog.llms), value=catalog.default_llm(), label="Language model")
+        with gr.Row():
+            levels = tuple(
+                gr.Slider(1, 5, value=3, step=1, label=name.capitalize(), min_width=100)
+                for name in LEVEL_NAMES
+            )
+        must_include = gr.Textbox(label="Must include", placeholder="kept word for word")
+    return enhance, restore, (llm, levels, must_include)
+
+
+def render_examples(model: ModelInfo) -> gr.Dataset:
+    return gr.Dataset(
+        components=[gr.Textbox(visible=False)],
+        samples=example_samples(model),
+        label="Examples (click to fill the form)",
+        type="index",
+        elem_id="examples",
+    )
+
+
+def render_style() -> tuple[gr.Dropdown, gr.Markdown]:
+    style = gr.Dropdown(style_names(), value=NO_STYLE, label="Style", elem_id="style")
+    sent = gr.Markdown(visible=False, elem_id="sent-prompt")
+    return style, sent
+
+
+def wire(studio: Studio, help_: PromptHelp, form: Form, style: gr.Dropdown, api_key) -> None:
+    """Enhance and restore, examples following the model, the styled prompt's preview."""
+    catalogs = studio.catalogs
+    help_.enhance.click(
+        enhance_handler(studio),
+        [form.prompt, form.model_id, help_.llm, *help_.levels, help_.must_include, api_key],
+        [form.prompt, help_.enhanced, help_.restore],
+        concurrency_limit=None,
+        show_progress="minimal",
+        **PRIVATE,
+    )
+    help_.restore.click(
+        restore_description,
+        help_.enhanced,
+        [form.prompt, help_.enhanced, help_.restore],
+        **INSTANT,
+    )
+    form.model_id.change(
+        partial(examples_update, catalogs), form.model_id, help_.examples, **INSTANT
+    )
+    help_.examples.click(
+        partial(use_example, catalogs), [form.model_id, help_.examples], form.settings, **INSTANT
+    )
+    gr.api(hide_from_mcp(rest_endpoint(studio)), api_name="enhance_prompt", concurrency_limit=None)
+    gr.on(
+        [style.change, form.prompt.change, form.neg_prompt.change, form.model_id.change],
+        partial(sent_preview, catalogs),
+        [style, form.prompt, form.neg_prompt, form.model_id],
+        help_.sent,
+        **INSTANT,
+    )
+
+
+# ---- handlers ---------------------------------------------------------------------------
+
+
+def enhance_handler(studio: Studio) -> Callable[..., tuple]:
+    def enhance_in_form(prompt: str, model_id: str, llm: str, *levels_and_rest: Any) -> tuple:
+        *levels, must_include, api_key = levels_and_rest
+        text = enhance_text(studio, prompt, model_id, llm, *levels, must_include, api_key)
+        state = {"prompt": text, "description": (prompt or "").strip(), "llm": llm}
+        return text, state, gr.update(visible=True)
+
+    return enhance_in_form
+
+
+def enhance_text(
+    studio: Studio,
+    description: Any,
+    model_id: Any,
+    llm_model: Any,
+    stylization: Any = 3,
+    detail: Any = 3,
+    color: Any = 3,
+    lighting: Any = 3,
+    must_include: Any = "",
+    api_key: Any = "",
+) -> str:
+    """The enhanced prompt for the model's family, or a gr.Error that leaves the form alone."""
+    key = str(api_key or "").strip() or None
+    if key is None and not studio.client.has_key:
+        raise gr.Error(NO_KEY_MESSAGE, title="No API key")
+    catalog = studio.catalog
+    try:
+        model = catalog.get(str(model_id))
+        request = check_request(
+            description,
+            family=model.family,
+            llm_model=llm_model or catalog.default_llm(),
+            llm_models=list(catalog.llms),
+            must_include=must_include,
+            stylization=stylization,
+            detail=detail,
+            color=color,
+            lighting=lighting,
+        )
+        return studio.enhancer.enhance(request, api_key=key)
+    except HeuristError as error:
+        raise gr.Error(str(error), title="Enhance failed") from None
+
+
+def rest_endpoint(studio: Studio) -> Callable[..., str]:
+    def enhance_prompt_with_key(
+        description: str,
+        model_id: str,
+        llm_model: str = "",
+        stylization: int = 3,
+        detail: int = 3,
+        color: int = 3,
+        lighting: int = 3,
+        must_include: str = "",
+        api_key: str = "",
+    ) -> str:
+        """Turn a short description into a prompt written for the image model's family
+        (tags for SD 1.5/SDXL, one sentence for FLUX), through Heurist's LLM gateway.
+        Levels are 1-5 (3 adds nothing); must_include is kept word for word."""
+        return enhance_text(
+            studio,
+            description,
+            model_id,
+            llm_model,
+            stylization,
+            detail,
+            color,
+            lighting,
+            must_include,
+            api_key,
+        )
+
+    return enhance_prompt_with_key
+
+
+def restore_description(enhanced: Any) -> tuple:
+    if not isinstance(enhanced, dict) or not enhanced.get("description"):
+        return gr.update(), None, gr.update(visible=False)
+    return enhanced["description"], None, gr.update(visible=False)
+
+
+def example_samples(model: ModelInfo) -> list[list[str]]:
+    return [[f"{example.title}: {example.prompt}"] for example in examples_for(model)]
+
+
+def examples_update(catalogs: CatalogStore, model_id: Any) -> Any:
+    model = catalogs.current.find(model_id)
+    return gr.Dataset(samples=example_samples(model)) if model else gr.update()
+
+
+def use_example(catalogs: CatalogStore, model_id: Any, index: Any) -> tuple:
+    """The form filled from the model's example number index."""
+    model = catalogs.current.find(model_id)
+    examples = examples_for(model) if model else ()
+    if not isinstance(index, int) or not 0 <= index < len(examples):
+        return (gr.update(),) * len(SETTING_FIELDS)
+    values = examples[index].form_values(model)
+    return tuple(
+        gr.update(value=values[name]) if name in values else gr.update() for name in SETTING_FIELDS
+    )
+
+
+def styled(catalogs: CatalogStore, style: Any, prompt: Any, neg_prompt: Any, model_id: Any):
+    """(prompt, negative prompt) as they will be sent with the style."""
+    model = catalogs.current.find(model_id)
+    takes_negative = model.takes_negative_prompt if model else True
+    return apply_style(
+        style, str(prompt or ""), str(neg_prompt or ""), takes_negative=takes_negative
+    )
+
+
+def sent_preview(
+    catalogs: CatalogStore, style: Any, prompt: Any, neg_prompt: Any, model_id: Any
+) -> Any:
+    """A small preview of what a style sends, hidden without one."""
+    if not style or style == NO_STYLE or not str(prompt or "").strip():
+        return gr.update(visible=False)
+    try:
+        final, negative = styled(catalogs, style, prompt, neg_prompt, model_id)
+    except HeuristError as error:
+        return gr.update(value=str(error), visible=True)
+    lines = [f"**Sent as:** {as_text(final)}"]
+    if negative:
+        lines.append(f"**Negative:** {as_text(negative)}")
+    return gr.update(value="  \n".join(lines), visible=True)
