@@ -58,6 +58,25 @@ def studio_batch(page) -> None:
     page.screenshot(path=str(ASSETS / "screenshot.png"), full_page=True)
 
 
+def prompt_help(page) -> None:
+    """assets/enhance.png: a description enhanced by SmartGen, with the model's examples."""
+    page.reload()
+    expect(page.locator("#cost-line")).to_contain_text("credits", timeout=15_000)
+    page.get_by_label("Prompt", exact=True).fill("a fox in the snow")
+    page.get_by_role("button", name="✨ Enhance").click()
+    expect(page.get_by_role("button", name="↩ Restore description")).to_be_visible()
+    page.get_by_text("Enhance settings").click()
+    page.mouse.move(0, 0)
+    top, bottom = page.locator("#prompt").bounding_box(), page.locator("#style").bounding_box()
+    clip = {
+        "x": top["x"] - 8,
+        "y": top["y"] - 8,
+        "width": top["width"] + 16,
+        "height": bottom["y"] + bottom["height"] - top["y"] + 16,
+    }
+    page.screenshot(path=str(ASSETS / "enhance.png"), clip=clip)
+
+
 def main() -> int:
     with TemporaryDirectory(prefix="heurist-shots-") as folder, Sandbox(port=0) as sandbox:
         settings = load_settings(
@@ -86,6 +105,7 @@ def main() -> int:
                 page.goto(url)
                 expect(page.locator("#cost-line")).to_contain_text("credits", timeout=15_000)
                 studio_batch(page)
+                prompt_help(page)
                 browser.close()
         finally:
             demo.close()
