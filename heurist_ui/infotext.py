@@ -14,6 +14,9 @@ from collections.abc import Mapping
 from typing import Any
 
 _NEGATIVE_PREFIX = "Negative prompt:"
+# A1111 always names a sampler, and readers such as sd-parsers need one. Heurist does not say
+# which its miners use (each pipeline's default scheduler), so we say just that.
+SAMPLER = "Default"
 # A1111's own pattern (modules/infotext_utils.py), so we read what it writes, quirks included.
 _PARAM_RE = re.compile(r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
 _SIZE_RE = re.compile(r"(\d{1,9})x(\d{1,9})")
@@ -29,6 +32,7 @@ def format_infotext(record: Mapping[str, Any]) -> str:
     width, height = record.get("width"), record.get("height")
     params = {
         "Steps": record.get("num_iterations"),
+        "Sampler": SAMPLER,
         "CFG scale": record.get("guidance_scale"),
         "Seed": record.get("seed"),
         "Size": None

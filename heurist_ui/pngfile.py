@@ -98,10 +98,12 @@ def read_png_metadata(
 
 
 def _png_with_texts(data: bytes, texts: Mapping[str, str]) -> bytes | None:
-    """data with these text chunks before IEND (replacing any of the same keys), or None.
+    """data with these text chunks before the first IDAT (replacing any of the same keys).
 
-    The pixels are not decoded and re-encoded: a 1024² PNG costs a copy, not a compression.
-    None when data is not a well-formed PNG that Pillow reads, so the caller re-encodes it.
+    Before the pixels, as A1111 and Pillow write them, so Image.open(path).info finds them
+    without decoding the image. The pixels are not decoded and re-encoded: a 1024² PNG costs
+    a copy, not a compression. None when data is not a well-formed PNG that Pillow reads, so
+    the caller re-encodes it.
     """
     try:
         with Image.open(io.BytesIO(data), formats=("PNG",)) as image:
@@ -111,15 +113,18 @@ def _png_with_texts(data: bytes, texts: Mapping[str, str]) -> bytes | None:
         raise
     except Exception:
         return None
-    chunks, position = [], len(_PNG_SIGNATURE)
+    new = b"".join(_text_chunk(key, value) for key, value in texts.items())
+    chunks, position, inserted = [], len(_PNG_SIGNATURE), False
     while position + 12 <= len(data):
         length = int.from_bytes(data[position : position + 4], "big")
         kind = data[position + 4 : position + 8]
         end = position + 12 + length
         body = data[position + 8 : end - 4]
+        if kind == b"IDAT" and not inserted:
+            chunks.append(new)
+            inserted = True
         if kind == b"IEND":
-            new = [_text_chunk(key, value) for key, value in texts.items()]
-            return _PNG_SIGNATURE + b"".join(chunks) + b"".join(new) + data[position:end]
+            return _PNG_SIGNATURE + b"".join(chunks) + data[position:end] if inserted else None
         keyword = body.split(b"\0", 1)[0].decode("latin-1")
         if kind not in (b"tEXt", b"iTXt", b"zTXt") or keyword not in texts:
             chunks.append(data[position:end])

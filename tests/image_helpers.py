@@ -57,4 +57,4 @@ def assert_round_trip(record: dict) -> None:
         assert parsed[key] == record[key], key
     assert parsed["neg_prompt"] == (record["neg_prompt"] or "")
     assert parsed["model_id"] == record["model_id"]
-    assert parsed["extra"] == {"Job id": record["job_id"]}
+    assert parsed["extra"] == {"Sampler": "Default", "Job id": record["job_id"]}

@@ -20,7 +20,8 @@ def test_format_infotext_matches_a1111_layout() -> None:
     assert format_infotext(make_record()) == (
         "a lighthouse at dusk\n"
         "Negative prompt: blurry, low quality\n"
-        f"Steps: 20, CFG scale: 7, Seed: 123, Size: 1024x768, Model: SDXL, Job id: {JOB_ID}"
+        "Steps: 20, Sampler: Default, CFG scale: 7, Seed: 123, Size: 1024x768, Model: SDXL, "
+        f"Job id: {JOB_ID}"
     )
 
 
@@ -30,7 +31,8 @@ def test_format_infotext_leaves_out_empty_negative_prompt_and_quotes_special_val
     )
     assert format_infotext(record) == (
         "a lighthouse at dusk\n"
-        'Steps: 20, CFG scale: 7.5, Seed: 0, Size: 1024x768, Model: "odd, \\"model\\": v2", '
+        "Steps: 20, Sampler: Default, CFG scale: 7.5, Seed: 0, Size: 1024x768, "
+        'Model: "odd, \\"model\\": v2", '
         'Job id: "a:b"'
     )
 

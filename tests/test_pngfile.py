@@ -192,3 +192,43 @@ def test_read_png_metadata_never_raises(source: object) -> None:
 
 def test_read_png_metadata_without_metadata_gives_nones() -> None:
     assert read_png_metadata(image_bytes()) == (None, None)
+
+
+def _chunk_kinds(data: bytes) -> list[bytes]:
+    kinds, position = [], 8
+    while position + 12 <= len(data):
+        length = int.from_bytes(data[position : position + 4], "big")
+        kinds.append(data[position + 4 : position + 8])
+        position += 12 + length
+    return kinds
+
+
+def test_parameters_sit_before_the_pixels_so_the_usual_one_liner_finds_them(tmp_path):
+    path = save_png(image_bytes(size=(64, 48)), make_record(), tmp_path)
+    kinds = _chunk_kinds(path.read_bytes())
+    assert kinds.index(b"tEXt") < kinds.index(b"IDAT")
+    assert Image.open(path).info["parameters"].startswith("a lighthouse at dusk\n")
+
+
+def test_sd_parsers_reads_our_pngs(tmp_path):
+    from sd_parsers import ParserManager
+
+    path = save_png(image_bytes(size=(64, 48)), make_record(), tmp_path)
+    info = ParserManager().parse(path)
+    (sampler,) = info.samplers
+    assert [p.value for p in sampler.prompts] == ["a lighthouse at dusk"]
+    assert [p.value for p in sampler.negative_prompts] == ["blurry, low quality"]
+    assert sampler.parameters == {"cfg_scale": "7", "seed": "123", "steps": "20"}
+    assert sampler.model.name == "SDXL"
+    assert info.metadata["Size"] == "1024x768"
+
+
+def test_sd_prompt_reader_reads_our_pngs(tmp_path):
+    from sd_prompt_reader.image_data_reader import ImageDataReader
+
+    path = save_png(image_bytes(size=(64, 48)), make_record(), tmp_path)
+    reader = ImageDataReader(str(path))
+    assert (reader.positive, reader.negative) == ("a lighthouse at dusk", "blurry, low quality")
+    assert reader.parameter["model"] == "SDXL"
+    assert (reader.parameter["seed"], reader.parameter["cfg"]) == ("123", "7")
+    assert (reader.parameter["steps"], reader.parameter["size"]) == ("20", "1024x768")
