@@ -2,10 +2,13 @@
 
 The seed document defines one credit as a 1024x1024 SDXL image at 20 iterations, with cost
 proportional to pixels and iterations. Each model type has one multiplier relative to SDXL, in
-the table of model_types.py.
+the table of model_types.py. estimate_price gives what Heurist's current credits page charges,
+in its credits and in dollars.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from .errors import InvalidRequestError
 from .model_types import MODEL_TYPES, find_model_type
@@ -36,3 +39,39 @@ def estimate_credits(
     pixels = width * height / STANDARD_PIXELS
     steps = num_iterations / STANDARD_ITERATIONS
     return credit_multiplier(model_type) * pixels * steps * num_images
+
+
+CREDITS_PER_USD = 100  # Heurist's credits page
+
+
+@dataclass(frozen=True)
+class Price:
+    """What Heurist's credits page charges: its credits, and the dollars they cost."""
+
+    credits: float
+
+    @property
+    def usd(self) -> float:
+        return self.credits / CREDITS_PER_USD
+
+    def __str__(self) -> str:
+        return f"{_figure(self.credits)} credits (${_figure(self.usd)})"
+
+
+def estimate_price(
+    model_type: str, width: int, height: int, num_iterations: int, num_images: int = 1
+) -> Price:
+    """Heurist's credits-page price for num_images images, scaled by pixels and steps."""
+    credit_multiplier(model_type)  # an unknown type is refused as in estimate_credits
+    kind = find_model_type(model_type)
+    pixels = width * height / STANDARD_PIXELS
+    steps = num_iterations / STANDARD_ITERATIONS
+    return Price(kind.page_credits * pixels * steps * num_images)  # type: ignore[union-attr]
+
+
+def _figure(value: float) -> str:
+    """Two significant digits at least, no trailing zeros: 0.055, 0.00055, 1.1, 12."""
+    if value == 0:
+        return "0"
+    digits = max(2, 2 - int(f"{value:e}".split("e")[1]))
+    return f"{value:.{digits}f}".rstrip("0").rstrip(".")

@@ -12,6 +12,7 @@ from .catalog import ModelInfo
 from .errors import InvalidRequestError
 
 MIN_STEPS, MAX_STEPS = 1, 50  # the seed document: "Cannot exceed 50"
+MINER_MAX_STEPS = 35  # Heurist's miners' default configuration (max_iterations) caps here
 MIN_SIZE = 64
 SIZE_STEP = 8  # miners floor sizes to a multiple of 8; we do it first so results tell the truth
 MIN_GUIDANCE, MAX_GUIDANCE = 1.0, 20.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from heurist_ui.cost import CREDIT_MULTIPLIERS, estimate_credits
+from heurist_ui.cost import CREDIT_MULTIPLIERS, estimate_credits, estimate_price
 from heurist_ui.errors import InvalidRequestError
 
 
@@ -83,3 +83,31 @@ def test_unknown_flux_variant_is_priced_as_flux(model_type, priced_as):
 def test_unknown_type_raises_invalid_request_naming_it(model_type):
     with pytest.raises(InvalidRequestError, match="model type"):
         estimate_credits(model_type, 1024, 1024, 20)
+
+
+@pytest.mark.parametrize(
+    ("model_type", "credits"),
+    [
+        ("sd15", 0.05),
+        ("sdxl10", 0.05),
+        ("composite15", 0.1),
+        ("compositexl", 0.1),
+        ("flux-dev", 0.2),
+        ("flux-dev-lora", 0.5),
+    ],
+)
+def test_the_credits_page_prices_a_standard_image(model_type, credits):
+    price = estimate_price(model_type, 1024, 1024, 20)
+    assert price.credits == pytest.approx(credits)
+    assert price.usd == pytest.approx(credits / 100)  # 1 USD = 100 credits
+
+
+def test_page_prices_scale_with_pixels_steps_and_images():
+    price = estimate_price("flux-dev", 1024, 512, 30, num_images=4)
+    assert price.credits == pytest.approx(0.2 * 0.5 * 1.5 * 4)
+    assert str(price) == "0.6 credits ($0.006)"
+
+
+def test_page_prices_refuse_unknown_types_like_estimates_do():
+    with pytest.raises(InvalidRequestError, match="model type"):
+        estimate_price("sd3", 1024, 1024, 20)

@@ -144,3 +144,27 @@ def test_aspect_presets_give_valid_sizes_of_the_right_ratio(studio, preset, mode
 
 def test_unknown_aspect_preset_changes_nothing(studio):
     assert [changed(u) for u in aspect_sizes(studio.catalogs, "5:4", SDXL)] == [{}, {}]
+
+
+def test_cost_line_adds_heurists_current_prices_in_credits_and_dollars(studio):
+    line = cost_line(studio.catalogs, FLUX, 1024, 1024, 20, 4)
+    assert "At Heurist's current prices: 0.2 credits ($0.002) per image" in line
+    assert "0.8 credits ($0.008) in all" in line
+
+
+def test_cost_line_counts_variations(studio):
+    line = cost_line(studio.catalogs, SDXL, 1024, 1024, 20, 2, "a {red|green|blue} kite")
+    assert "3 variations × 2 images = 6 images" in line
+    assert credit_figures(line) == [1.0, 6.0]
+
+
+def test_cost_line_explains_unbalanced_braces(studio):
+    assert "never closed" in cost_line(studio.catalogs, SDXL, 1024, 1024, 20, 1, "a {red kite")
+
+
+@pytest.mark.parametrize(("steps", "noted"), [(35, False), (36, True), ("x", False)])
+def test_steps_above_35_carry_a_note(steps, noted):
+    from heurist_ui.ui.controls import steps_note
+
+    info = steps_note(steps)["info"]
+    assert (info is not None and "at most 35" in info) == noted

@@ -142,8 +142,8 @@ def changed(update: dict) -> dict:
 
 
 def credit_figures(line: str) -> list[float]:
-    """The credit amounts in a cost line: per image, then for the batch."""
-    return [float(number) for number in re.findall(r"([\d.]+) credits", line)]
+    """The credit amounts in a cost line's estimate (its first line): per image, then in all."""
+    return [float(number) for number in re.findall(r"([\d.]+) credits", line.split("\n")[0])]
 
 
 def make_record(n: int, **extra: Any) -> dict:

@@ -9,9 +9,17 @@ from typing import Any, TypeVar
 import gradio as gr
 
 from ..catalog import CatalogStore, ModelCatalog, ModelInfo
-from ..cost import estimate_credits
+from ..cost import estimate_credits, estimate_price
 from ..errors import InvalidRequestError
-from ..params import MAX_GUIDANCE, MAX_STEPS, MIN_GUIDANCE, MIN_SIZE, MIN_STEPS, SIZE_STEP
+from ..params import (
+    MAX_GUIDANCE,
+    MAX_STEPS,
+    MIN_GUIDANCE,
+    MIN_SIZE,
+    MIN_STEPS,
+    MINER_MAX_STEPS,
+    SIZE_STEP,
+)
 from ..prompt_help import NO_STYLE
 from ..variations import count_variations, describe
 
@@ -176,12 +184,26 @@ def cost_line(
     except InvalidRequestError as error:
         return f"Cost: {error}"
     each = estimate_credits(model.type, w, h, steps)
+    images = count * variations
     styled = f", style {style}" if style and style != NO_STYLE else ""
+    page = estimate_price(model.type, w, h, steps)
     return (
         f"**≈ {format_credits(each)} credits** per image · "
-        f"**{format_credits(each * count * variations)} credits** for "
-        f"{describe(variations, count)} ({model.kind}, {w}×{h}, {steps} steps{styled})"
+        f"**{format_credits(each * images)} credits** for "
+        f"{describe(variations, count)} ({model.kind}, {w}×{h}, {steps} steps{styled})  \n"
+        f"At Heurist's current prices: {page} per image, "
+        f"{estimate_price(model.type, w, h, steps, images)} in all"
     )
+
+
+def steps_note(steps: Any) -> Any:
+    """The Steps slider's note: above 35, say that Heurist's miners stop there."""
+    try:
+        above = int(steps) > MINER_MAX_STEPS
+    except (TypeError, ValueError, OverflowError):
+        above = False
+    note = f"Heurist's miners run at most {MINER_MAX_STEPS} steps today; more may run as 35."
+    return gr.update(info=note if above else None)
 
 
 def model_changed(catalogs: CatalogStore, model_id: Any, width: Any, height: Any) -> tuple:

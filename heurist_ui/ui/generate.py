@@ -116,6 +116,9 @@ def wire_form(demo: gr.Blocks, studio: Studio, panel: Generator) -> None:
         [form.width, form.height, form.neg_prompt, panel.lora_row, panel.lora_help],
     )
     form.model_id.change(*follow_model, **INSTANT)
+    form.num_iterations.change(
+        controls.steps_note, form.num_iterations, form.num_iterations, **INSTANT
+    )
     form.model_id.input(
         partial(controls.model_defaults, catalogs),
         form.model_id,
