@@ -143,7 +143,8 @@ def test_an_empty_key_uses_the_servers_key(api, slow_sandbox):
 def test_only_generate_and_the_agent_tools_are_public(app):
     info = requests.get(f"{app.url}gradio_api/info", timeout=10).json()
     tools = ["/generate_images", "/list_models", "/estimate_cost", "/enhance_prompt_tool"]
-    assert sorted(info["named_endpoints"]) == sorted(["/generate", "/enhance_prompt", *tools])
+    rest = ["/generate", "/compare", "/enhance_prompt"]
+    assert sorted(info["named_endpoints"]) == sorted([*rest, *tools])
     assert not info["unnamed_endpoints"]
     names = [p["parameter_name"] for p in info["named_endpoints"]["/generate"]["parameters"]]
     assert names == list(PARAMETERS)
@@ -173,3 +174,39 @@ def test_keys_never_reach_the_servers_disk_or_logs(api, app, caplog):
         assert b"SENTINEL" not in path.read_bytes(), path
     assert "Submitting" in caplog.text  # the app's own log lines were captured
     assert "SENTINEL" not in caplog.text
+
+
+def test_compare_runs_every_cell_at_once_and_returns_grid_cells_and_records(api, slow_sandbox):
+    grid, cells, records = api.predict(
+        "a red fox",
+        "blurry",
+        ["SDXL", "FLUX.1-dev"],
+        "seed",
+        "1, 2",
+        256,
+        256,
+        10,
+        5,
+        -1,
+        "",
+        api_name="/compare",
+    )
+    assert grid and len(cells) == 4
+    assert [(r["row"], r["column"], r["seed"]) for r in records] == [
+        (0, 0, 1),
+        (0, 1, 2),
+        (1, 0, 1),
+        (1, 1, 2),
+    ]
+    assert set(RECORD_KEYS) <= set(records[0])
+    jobs = slow_sandbox.submissions
+    # All four were at the API together: each arrived before any was answered.
+    assert max(job.received_at for job in jobs) < min(job.answered_at for job in jobs)
+
+
+def test_compare_refuses_a_bad_grid_with_a_message_and_sends_nothing(api, slow_sandbox):
+    with pytest.raises(AppError, match="'two' is not a number"):
+        api.predict(
+            "a fox", "", ["SDXL"], "seed", "1, two", 256, 256, 10, 5, -1, "", api_name="/compare"
+        )
+    assert slow_sandbox.submissions == []

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
 from ui_helpers import free_port, running_studio
 
 from app import SANDBOX_KEY
-from heurist_ui.pngfile import save_png
+from heurist_ui.pngfile import read_png_metadata, save_png
 from heurist_ui.sandbox import Sandbox, render_placeholder
 from heurist_ui.ui.form import FORM_STORAGE
 
@@ -136,7 +137,7 @@ def history_cells(page, text: str):
 
 
 def set_slider(page, label: str, value: int) -> None:
-    box = page.get_by_label(f"number input for {label}")
+    box = page.get_by_label(f"number input for {label}").filter(visible=True)
     box.fill(str(value))
     box.press("Enter")
 
@@ -397,3 +398,36 @@ def test_markup_in_pasted_parameters_stays_text(page):
     expect(shown).to_contain_text('<img src="http://tracker.invalid/b.png">')
     expect(shown.locator("img")).to_have_count(0)
     expect(shown.locator("a")).to_have_count(0)
+
+
+def pick_models(page, names: list[str]) -> None:
+    for name in names:
+        page.get_by_label("Models (rows, up to 8)").click()
+        page.get_by_role("option", name=re.compile(rf"^{re.escape(name)}( ·|$)")).click()
+    page.keyboard.press("Escape")
+
+
+def test_compare_three_models_by_two_seeds_streams_six_cells_and_the_grid(page, app_sandbox):
+    page.get_by_role("tab", name="Compare").click()
+    page.locator("#compare-prompt").get_by_role("textbox").fill("a lighthouse at dusk")
+    pick_models(page, ["Aurora", "FLUX.1-dev"])  # SDXL is already picked
+    set_slider(page, "Width", 256)
+    set_slider(page, "Height", 256)
+    cost = page.locator("#compare-cost")
+    expect(cost).to_contain_text("6 cells (3 × 2)")
+    expect(cost).to_contain_text("FLUX.1-dev: 0.")
+    app_sandbox.add_fault("status", status=500)  # one cell fails, in its place
+    page.get_by_role("button", name="Compare", exact=True).click()
+    expect(page.locator("#cells").get_by_role("button", name=THUMBNAIL)).to_have_count(5)
+    expect(page.locator("#grid img")).to_have_count(1)
+    assert len(app_sandbox.submissions) == 6
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="⬇ Download all").click()
+    path = download_info.value.path()
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        assert names[0] == "00_grid.png" and len(names) == 6
+        with archive.open(names[1]) as first:
+            text, record = read_png_metadata(first.read())
+    assert text.startswith("a lighthouse at dusk")
+    assert "Sampler: Default" in text and record["seed"] >= 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from . import generate, history, key, mcp_tools, png_info, prompt_help, results
+from . import compare, generate, history, key, mcp_tools, png_info, prompt_help, results
 from .launch import launch_options
 from .studio import Studio
 
@@ -26,6 +26,8 @@ def build(studio: Studio) -> gr.Blocks:
                 with gr.Column(scale=6, min_width=320):
                     shown = results.render()
                     past = history.render()
+            with gr.Tab("Compare", id="compare"):
+                grid = compare.render(studio)
             with gr.Tab("PNG info", id="png-info"):
                 png = png_info.render()
 
@@ -36,6 +38,7 @@ def build(studio: Studio) -> gr.Blocks:
         run = generate.wire_run(studio, generator, api_key, shown)
         results.wire(shown, form, studio.catalogs)
         history.wire(demo, past, run, shown.records, form, studio.catalogs)
+        compare.wire(studio, grid, api_key, form, tabs)
         png_info.wire(png, form, tabs, studio.catalogs)
         mcp_tools.wire(studio)
     return demo

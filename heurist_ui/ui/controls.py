@@ -73,8 +73,11 @@ def model_picker(catalog: ModelCatalog, start: ModelInfo) -> tuple[gr.Dropdown, 
     return model, refresh
 
 
-def size_controls(catalog: ModelCatalog, start: ModelInfo) -> tuple:
-    """Width and height sliders, aspect presets and a swap button: (width, height, aspect, swap)."""
+def size_controls(catalog: ModelCatalog, start: ModelInfo, *, presets: bool = True) -> tuple:
+    """Width and height sliders, aspect presets and a swap button: (width, height, aspect, swap).
+
+    Without presets, aspect and swap are None.
+    """
     size_max = max(
         2048, *(m.defaults.max_width for m in catalog), *(m.defaults.max_height for m in catalog)
     )
@@ -86,6 +89,8 @@ def size_controls(catalog: ModelCatalog, start: ModelInfo) -> tuple:
         height = raw_input(
             gr.Slider(MIN_SIZE, size_max, value=d.height, step=SIZE_STEP, label="Height")
         )
+    if not presets:
+        return width, height, None, None
     with gr.Row():
         aspect = gr.Radio(list(ASPECT_PRESETS), label="Aspect ratio", scale=5)
         swap = gr.Button("⇄ Swap", size="sm", scale=0, min_width=80)

@@ -1,0 +1,331 @@
+"""Compare grids: models in rows, one setting's values in columns, every cell its own job.
+
+Plain Python for any front end: plan_grid checks and plans every cell before anything is sent,
+draw_grid draws the labelled grid with Pillow.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import textwrap
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw, ImageFont
+
+from .batch import SavedImage
+from .client import HeuristClient
+from .cost import Price, estimate_credits, estimate_price
+from .download import IMAGE_FORMATS
+from .errors import InvalidRequestError
+from .params import SIZE_STEP, GenerationParams, check_seed, resolve_seed
+from .pngfile import save_png
+
+AXES = ("seed", "steps", "guidance", "prompt")
+MAX_MODELS = 8
+MAX_VALUES = 6
+MAX_CELLS = 48
+CELL_SIDE = 320  # pixels, the longest side of each image in the grid
+LABEL_WIDTH = 220
+HEADER_HEIGHT = 64
+GAP = 6
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One job of the grid: its place and its validated parameters."""
+
+    row: int
+    column: int
+    params: GenerationParams
+
+
+@dataclass(frozen=True)
+class GridPlan:
+    """Every cell of a grid, with the labels of its rows and columns."""
+
+    axis: str
+    values: tuple[str, ...]
+    row_labels: tuple[str, ...]
+    cells: tuple[Cell, ...]  # row-major
+
+    @property
+    def column_labels(self) -> tuple[str, ...]:
+        return tuple(f"{self.axis} {value}" for value in self.values)
+
+    def row_credits(self) -> list[float]:
+        """The estimated credits of each row (a FLUX row costs four times an SDXL row)."""
+        totals = [0.0] * len(self.row_labels)
+        for cell in self.cells:
+            p = cell.params
+            totals[cell.row] += estimate_credits(p.model_type, p.width, p.height, p.num_iterations)
+        return totals
+
+    def page_price(self) -> Price:
+        """The whole grid at Heurist's current credits-page prices."""
+        return Price(
+            sum(
+                estimate_price(
+                    c.params.model_type, c.params.width, c.params.height, c.params.num_iterations
+                ).credits
+                for c in self.cells
+            )
+        )
+
+
+def parse_values(axis: str, text: Any) -> list[str]:
+    """The column values typed by the user: `1, 2, 3`, or one prompt a line."""
+    if axis not in AXES:
+        raise InvalidRequestError(f"The axis must be one of {', '.join(AXES)}, not {axis!r}.")
+    raw = str(text or "")
+    parts = raw.splitlines() if axis == "prompt" else raw.replace("\n", ",").split(",")
+    values = [part.strip() for part in parts if part.strip()]
+    if not values:
+        hint = "one prompt a line" if axis == "prompt" else "numbers separated by commas, e.g. 1, 2"
+        raise InvalidRequestError(f"Type the {axis} values to compare ({hint}).")
+    if len(values) > MAX_VALUES:
+        raise InvalidRequestError(f"At most {MAX_VALUES} {axis} values, not {len(values)}.")
+    if axis != "prompt":
+        for value in values:
+            try:
+                number = float(value)
+            except ValueError:
+                raise InvalidRequestError(
+                    f"The {axis} value {value[:30]!r} is not a number. Type numbers separated "
+                    "by commas, e.g. 1, 2, 3."
+                ) from None
+            if axis != "guidance" and not number.is_integer():
+                raise InvalidRequestError(f"The {axis} value {value!r} must be a whole number.")
+    normal = [str(float(v)) for v in values] if axis != "prompt" else values
+    duplicates = sorted({v for v, n in zip(values, normal, strict=True) if normal.count(n) > 1})
+    if duplicates:
+        raise InvalidRequestError(
+            f"The {axis} values repeat ({', '.join(duplicates)}): each column must differ."
+        )
+    return values
+
+
+def plan_grid(
+    client: HeuristClient,
+    *,
+    prompt: Any,
+    neg_prompt: Any,
+    model_ids: Any,
+    axis: str,
+    values: Any,
+    width: Any,
+    height: Any,
+    num_iterations: Any,
+    guidance_scale: Any,
+    seed: Any,
+    add_triggers: bool = False,
+) -> GridPlan:
+    """Every cell checked against its model; raises InvalidRequestError before anything is sent."""
+    models = _models(client, model_ids)
+    columns = parse_values(axis, values)
+    if len(models) * len(columns) > MAX_CELLS:
+        raise InvalidRequestError(
+            f"{len(models)} models × {len(columns)} values is {len(models) * len(columns)} "
+            f"cells; at most {MAX_CELLS}."
+        )
+    grid_seed = resolve_seed(check_seed(-1 if seed in (None, "") else seed))  # one for the grid
+    cells, labels = [], []
+    for row, model in enumerate(models):
+        size, scaled = _fit(model, width, height)
+        labels.append(model.name if not scaled else f"{model.name} (scaled to {size[0]}x{size[1]})")
+        for column, value in enumerate(columns):
+            settings: dict[str, Any] = {
+                "prompt": prompt,
+                "neg_prompt": neg_prompt,
+                "width": size[0],
+                "height": size[1],
+                "num_iterations": num_iterations,
+                "guidance_scale": guidance_scale,
+                "seed": grid_seed,
+                {
+                    "seed": "seed",
+                    "steps": "num_iterations",
+                    "guidance": "guidance_scale",
+                    "prompt": "prompt",
+                }[axis]: value,
+            }
+            if add_triggers and model.autofill:
+                settings["prompt"] = _with_trigger(str(settings["prompt"] or ""), model.autofill)
+            params = client.prepare(settings.pop("prompt"), model.name, **settings)
+            cells.append(Cell(row, column, params))
+    return GridPlan(axis, tuple(columns), tuple(labels), tuple(cells))
+
+
+def _models(client: HeuristClient, model_ids: Any) -> list:
+    names = [model_ids] if isinstance(model_ids, str) else list(model_ids or [])
+    names = [str(name).strip() for name in names if str(name).strip()]
+    if not names:
+        raise InvalidRequestError("Pick at least one model to compare.")
+    if len(names) > MAX_MODELS:
+        raise InvalidRequestError(f"At most {MAX_MODELS} models, not {len(names)}.")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise InvalidRequestError(f"Each model once, please: {', '.join(repeated)} repeats.")
+    return [client.catalog.get(name) for name in names]
+
+
+def _fit(model: Any, width: Any, height: Any) -> tuple[tuple[Any, Any], bool]:
+    """The size for this model's row: scaled down, keeping the aspect, if above its maximum."""
+    d = model.defaults
+    try:
+        w, h = float(width), float(height)
+    except (TypeError, ValueError):
+        return (width, height), False  # validation explains
+    if not (math.isfinite(w) and math.isfinite(h)) or w <= 0 or h <= 0:
+        return (width, height), False
+    factor = min(1.0, d.max_width / w, d.max_height / h)
+    if factor >= 1.0:
+        return (width, height), False
+    fitted = (int(w * factor) // SIZE_STEP * SIZE_STEP, int(h * factor) // SIZE_STEP * SIZE_STEP)
+    return fitted, True
+
+
+def _with_trigger(prompt: str, trigger: str) -> str:
+    if trigger.lower() in prompt.lower():
+        return prompt
+    return f"{trigger}, {prompt}" if prompt.strip() else trigger
+
+
+def draw_grid(
+    plan: GridPlan,
+    results: Mapping[tuple[int, int], str | Path],
+    errors: Mapping[tuple[int, int], str],
+) -> Image.Image:
+    """The labelled grid: each cell's image, or its error in its place."""
+    rows, columns = len(plan.row_labels), len(plan.values)
+    cell_w, cell_h = _cell_size(plan)
+    grid = Image.new(
+        "RGB",
+        (LABEL_WIDTH + columns * (cell_w + GAP), HEADER_HEIGHT + rows * (cell_h + GAP)),
+        "white",
+    )
+    draw = ImageDraw.Draw(grid)
+    label_font, small_font = ImageFont.load_default(size=20), ImageFont.load_default(size=15)
+    for column, label in enumerate(plan.column_labels):
+        x = LABEL_WIDTH + column * (cell_w + GAP)
+        _text(draw, (x + 6, 8), _short(label, cell_w, 20), label_font, width=cell_w - 12)
+    for row, label in enumerate(plan.row_labels):
+        y = HEADER_HEIGHT + row * (cell_h + GAP)
+        _text(draw, (8, y + 8), label, label_font, width=LABEL_WIDTH - 16)
+        for column in range(columns):
+            box = (LABEL_WIDTH + column * (cell_w + GAP), y)
+            if (row, column) in results:
+                with Image.open(results[(row, column)], formats=IMAGE_FORMATS) as image:
+                    image.thumbnail((cell_w, cell_h))
+                    grid.paste(image.convert("RGB"), box)
+            else:
+                message = errors.get((row, column), "not generated")
+                draw.rectangle((*box, box[0] + cell_w, box[1] + cell_h), fill="#fee2e2")
+                _text(
+                    draw,
+                    (box[0] + 10, box[1] + 10),
+                    f"Failed: {message}",
+                    small_font,
+                    width=cell_w - 20,
+                    fill="#991b1b",
+                )
+    return grid
+
+
+def _cell_size(plan: GridPlan) -> tuple[int, int]:
+    """A box every image fits in, keeping its aspect: as wide as the widest, tall as the tallest."""
+    ratios = [c.params.width / c.params.height for c in plan.cells]
+    widest, tallest = max(ratios), min(ratios)
+    width = CELL_SIDE if widest >= 1 else int(CELL_SIDE * widest)
+    height = CELL_SIDE if tallest <= 1 else int(CELL_SIDE / tallest)
+    return width, height
+
+
+def _short(text: str, width: int, size: int) -> str:
+    limit = max(8, width // (size // 2))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _text(
+    draw: ImageDraw.ImageDraw,
+    xy: tuple[int, int],
+    text: str,
+    font: Any,
+    *,
+    width: int,
+    fill: str = "black",
+) -> None:
+    characters = max(8, width // 9)
+    lines = textwrap.wrap(text, characters)[:8]
+    draw.multiline_text(xy, "\n".join(lines), font=font, fill=fill, spacing=4)
+
+
+def grid_record(plan: GridPlan, cells: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """What the grid's PNG says about it: the shared settings, the axis and every cell."""
+    first = plan.cells[0].params
+    return {
+        "prompt": first.prompt if plan.axis != "prompt" else "(compare grid of prompts)",
+        "neg_prompt": first.neg_prompt,
+        "model_id": ", ".join(dict.fromkeys(c.params.model_id for c in plan.cells)),
+        "seed": first.seed,
+        "width": first.width,
+        "height": first.height,
+        "num_iterations": first.num_iterations,
+        "guidance_scale": first.guidance_scale,
+        "job_id": "grid",
+        "grid": {
+            "axis": plan.axis,
+            "values": list(plan.values),
+            "rows": list(plan.row_labels),
+            "cells": [
+                {k: cell.get(k) for k in ("row", "column", "job_id", "seed", "error") if k in cell}
+                for cell in cells
+            ],
+        },
+    }
+
+
+def save_grid(
+    plan: GridPlan,
+    images: Mapping[tuple[int, int], SavedImage],
+    errors: Mapping[tuple[int, int], str],
+    output_dir: str | Path,
+) -> tuple[Path, Path]:
+    """The grid as a PNG that describes it, and a ZIP of it with every cell, in grid order."""
+    grid = draw_grid(plan, {place: image.path for place, image in images.items()}, errors)
+    buffer = io.BytesIO()
+    grid.save(buffer, format="PNG")
+    cells = [
+        {
+            "row": c.row,
+            "column": c.column,
+            **_cell_note(images.get((c.row, c.column)), errors.get((c.row, c.column))),
+        }
+        for c in plan.cells
+    ]
+    grid_path = save_png(buffer.getvalue(), grid_record(plan, cells), output_dir)
+    zip_path = grid_path.with_suffix(".zip")
+    with zipfile.ZipFile(zip_path, "w") as archive:
+        archive.write(grid_path, "00_grid.png")
+        for cell in plan.cells:
+            image = images.get((cell.row, cell.column))
+            if image is not None:
+                archive.write(image.path, _zip_name(plan, cell))
+    return grid_path, zip_path
+
+
+def _cell_note(image: SavedImage | None, error: str | None) -> dict[str, Any]:
+    if image is None:
+        return {"error": error or "not generated"}
+    return {"job_id": image.record.get("job_id"), "seed": image.record.get("seed")}
+
+
+def _zip_name(plan: GridPlan, cell: Cell) -> str:
+    value = re.sub(r"[^A-Za-z0-9.-]+", "-", plan.values[cell.column])[:40].strip("-")
+    model = re.sub(r"[^A-Za-z0-9.-]+", "-", cell.params.model_id)[:40].strip("-")
+    return f"r{cell.row + 1:02d}c{cell.column + 1:02d}_{model}_{plan.axis}-{value}.png"

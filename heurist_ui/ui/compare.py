@@ -1,0 +1,359 @@
+"""The Compare tab: models in rows, one setting's values in columns, every cell a parallel job."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import gradio as gr
+
+from ..compare import AXES, GridPlan, plan_grid, save_grid
+from ..errors import HeuristError
+from . import controls
+from .form import Form, apply_settings
+from .key import NO_KEY_MESSAGE
+from .mcp_tools import hide_from_mcp
+from .results import record_markdown
+from .studio import Studio
+
+PRIVATE = {"api_visibility": "private"}
+INSTANT = {"queue": False, "show_progress": "hidden", **PRIVATE}
+AXIS_HINTS = {
+    "seed": "seeds, e.g. 1, 2, 3",
+    "steps": "steps, e.g. 15, 25, 35",
+    "guidance": "guidance scales, e.g. 3, 5, 7.5",
+    "prompt": "one prompt a line",
+}
+
+
+@dataclass(frozen=True)
+class ComparePanel:
+    prompt: gr.Textbox
+    neg_prompt: gr.Textbox
+    models: gr.Dropdown
+    axis: gr.Radio
+    values: gr.Textbox
+    width: gr.Slider
+    height: gr.Slider
+    steps: gr.Slider
+    guidance: gr.Slider
+    seed: gr.Number
+    triggers: gr.Checkbox
+    cost: gr.Markdown
+    run: gr.Button
+    stop: gr.Button
+    grid: gr.Image
+    cells: gr.Gallery
+    records: gr.JSON
+    details: gr.Markdown
+    selected: gr.State
+    reuse: gr.Button
+    download: gr.DownloadButton
+
+    @property
+    def inputs(self) -> list[Any]:
+        """/compare's inputs, in its documented order (the key follows)."""
+        return [
+            self.prompt,
+            self.neg_prompt,
+            self.models,
+            self.axis,
+            self.values,
+            self.width,
+            self.height,
+            self.steps,
+            self.guidance,
+            self.seed,
+        ]
+
+
+def render(studio: Studio) -> ComparePanel:
+    catalog = studio.catalog
+    start = catalog.default_model()
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=5, min_width=320):
+            prompt = gr.Textbox(label="Prompt", lines=2, elem_id="compare-prompt")
+            neg_prompt = gr.Textbox(label="Negative prompt", value=start.defaults.neg_prompt or "")
+            models = gr.Dropdown(
+                controls.model_choices(catalog),
+                value=[start.name],
+                multiselect=True,
+                label="Models (rows, up to 8)",
+                elem_id="compare-models",
+            )
+            with gr.Row():
+                axis = gr.Radio(list(AXES), value="seed", label="Columns")
+                values = gr.Textbox(label="Values", value="1, 2", info=AXIS_HINTS["seed"])
+            width, height, *_ = controls.size_controls(catalog, start, presets=False)
+            steps, guidance = controls.sampling_controls(start)
+            seed = controls.raw_input(
+                gr.Number(
+                    -1, label="Seed", precision=0, info="-1 draws one seed for the whole grid"
+                )
+            )
+            triggers = gr.Checkbox(label="Add LoRA trigger words to LoRA rows")
+            cost = gr.Markdown(elem_id="compare-cost")
+            with gr.Row():
+                run = gr.Button("Compare", variant="primary", scale=3)
+                stop = gr.Button("Stop", variant="stop", scale=1)
+        with gr.Column(scale=6, min_width=320):
+            grid = gr.Image(label="Grid", type="filepath", interactive=False, elem_id="grid")
+            cells = gr.Gallery(
+                label="Cells",
+                columns=3,
+                interactive=False,
+                elem_id="cells",
+                buttons=["download", "fullscreen"],
+            )
+            records = gr.JSON(visible=False)
+            details = gr.Markdown(visible=False)
+            with gr.Row():
+                reuse = gr.Button("Reuse all settings", size="sm")
+                download = gr.DownloadButton("⬇ Download all", size="sm", visible=False)
+    return ComparePanel(
+        prompt,
+        neg_prompt,
+        models,
+        axis,
+        values,
+        width,
+        height,
+        steps,
+        guidance,
+        seed,
+        triggers,
+        cost,
+        run,
+        stop,
+        grid,
+        cells,
+        records,
+        details,
+        gr.State(None),
+        reuse,
+        download,
+    )
+
+
+def wire(studio: Studio, panel: ComparePanel, api_key: gr.Textbox, form: Form, tabs) -> None:
+    """Cost as the grid changes; Compare streams cells in; a cell's settings go to the form."""
+    priced = [*panel.inputs, panel.triggers]
+    gr.on(
+        [field.change for field in priced],
+        partial(grid_cost, studio),
+        priced,
+        panel.cost,
+        **INSTANT,
+    )
+    panel.axis.change(
+        lambda axis: gr.update(info=AXIS_HINTS.get(axis)), panel.axis, panel.values, **INSTANT
+    )
+    outputs = [panel.grid, panel.cells, panel.records]
+    run = panel.run.click(
+        page_handler(studio),
+        [*panel.inputs, api_key, panel.triggers],
+        [*outputs, panel.download],
+        concurrency_limit=studio.concurrency,
+        concurrency_id="generate",
+        **PRIVATE,
+    )
+    panel.stop.click(fn=None, cancels=[run], **PRIVATE)
+    gr.Button(visible=False).click(
+        hide_from_mcp(partial(compare, studio)),
+        [*panel.inputs, api_key],
+        outputs,
+        api_name="compare",
+        concurrency_limit=studio.concurrency,
+        concurrency_id="generate",
+        api_description="Compare models and settings: one job per cell; (grid, cells, records).",
+    )
+    panel.cells.select(select_cell, panel.records, [panel.details, panel.selected], **INSTANT)
+    panel.reuse.click(
+        partial(apply_settings, studio.catalogs),
+        panel.selected,
+        form.restorable,
+        concurrency_limit=None,
+        show_progress="hidden",
+        **PRIVATE,
+    ).then(fn=lambda: gr.Tabs(selected="generate"), outputs=tabs, **INSTANT)
+
+
+def grid_plan(
+    studio: Studio,
+    prompt,
+    neg_prompt,
+    models,
+    axis,
+    values,
+    width,
+    height,
+    steps,
+    guidance,
+    seed,
+    triggers=False,
+) -> GridPlan:
+    return plan_grid(
+        studio.client,
+        prompt=prompt,
+        neg_prompt=neg_prompt,
+        model_ids=models,
+        axis=axis,
+        values=values,
+        width=width,
+        height=height,
+        num_iterations=steps,
+        guidance_scale=guidance,
+        seed=seed,
+        add_triggers=bool(triggers),
+    )
+
+
+def grid_cost(studio: Studio, *inputs: Any) -> str:
+    """The whole grid's credits before Compare, with each row's figure."""
+    try:
+        plan = grid_plan(studio, *inputs[:10], triggers=inputs[10])
+    except HeuristError as error:
+        return f"Cost: {error}"
+    rows = plan.row_credits()
+    per_row = " · ".join(
+        f"{label}: {controls.format_credits(credits)}"
+        for label, credits in zip(plan.row_labels, rows, strict=True)
+    )
+    return (
+        f"**≈ {controls.format_credits(sum(rows))} credits** for {len(plan.cells)} cells "
+        f"({len(rows)} × {len(plan.values)})  \n{per_row}  \n"
+        f"At Heurist's current prices: {plan.page_price()} in all"
+    )
+
+
+async def compare(
+    studio: Studio,
+    prompt: str,
+    neg_prompt: str,
+    model_ids: list[str],
+    axis: str,
+    values: str,
+    width: float,
+    height: float,
+    num_iterations: float,
+    guidance_scale: float,
+    seed: float,
+    api_key: str,
+    progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's idiom)
+) -> AsyncIterator[tuple]:
+    """Compare models and settings: every cell one job, all at once; (grid, cells, records)."""
+    inputs = (
+        prompt,
+        neg_prompt,
+        model_ids,
+        axis,
+        values,
+        width,
+        height,
+        num_iterations,
+        guidance_scale,
+        seed,
+    )
+    async for grid, cells, records, _ in run_grid(studio, inputs, api_key, False, progress):
+        yield grid, cells, records
+
+
+def page_handler(studio: Studio) -> Callable[..., AsyncIterator[tuple]]:
+    async def compare_in_page(
+        prompt: str,
+        neg_prompt: str,
+        model_ids: list[str],
+        axis: str,
+        values: str,
+        width: float,
+        height: float,
+        num_iterations: float,
+        guidance_scale: float,
+        seed: float,
+        api_key: str,
+        triggers: bool,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's injection idiom)
+    ) -> AsyncIterator[tuple]:
+        inputs = (
+            prompt,
+            neg_prompt,
+            model_ids,
+            axis,
+            values,
+            width,
+            height,
+            num_iterations,
+            guidance_scale,
+            seed,
+        )
+        async for step in run_grid(studio, inputs, api_key, triggers, progress):
+            yield step
+
+    return compare_in_page
+
+
+async def run_grid(
+    studio: Studio, inputs: Any, api_key: Any, triggers: Any, progress: gr.Progress
+) -> AsyncIterator[tuple]:
+    """Plan, run every cell at once, stream the cells; the grid and its ZIP at the end."""
+    key = (api_key or "").strip() or None
+    if key is None and not studio.client.has_key:
+        raise gr.Error(NO_KEY_MESSAGE, title="No API key")
+    try:
+        plan = grid_plan(studio, *inputs, triggers=triggers)
+    except HeuristError as error:
+        raise gr.Error(str(error), title="Check the grid") from None
+    images, errors = {}, {}
+    total = len(plan.cells)
+    progress((0, total), desc=f"0 of {total}")
+    async for outcome in studio.runner.stream([cell.params for cell in plan.cells], key):
+        cell = plan.cells[outcome.index]
+        if outcome.image is None:
+            errors[(cell.row, cell.column)] = str(outcome.error)
+        else:
+            images[(cell.row, cell.column)] = outcome.image
+        done = len(images) + len(errors)
+        progress((done, total), desc=f"{done} of {total}")
+        yield gr.skip(), _gallery(plan, images), _records(plan, images, errors), gr.skip()
+    if not images:
+        raise gr.Error(next(iter(errors.values())), title="Every cell failed")
+    grid_path, zip_path = save_grid(plan, images, errors, studio.runner.output_dir)
+    download = gr.update(value=str(zip_path), visible=True)
+    yield str(grid_path), _gallery(plan, images), _records(plan, images, errors), download
+
+
+def _gallery(plan: GridPlan, images: dict) -> list[tuple[str, str]]:
+    return [
+        (
+            str(images[(c.row, c.column)].path),
+            f"{c.params.model_id} · {plan.axis} {plan.values[c.column]}",
+        )
+        for c in plan.cells
+        if (c.row, c.column) in images
+    ]
+
+
+def _records(plan: GridPlan, images: dict, errors: dict) -> list[dict[str, Any]]:
+    """One record per cell, row-major: /generate's record plus row and column, or the error."""
+    records = []
+    for cell in plan.cells:
+        place = (cell.row, cell.column)
+        if place in images:
+            record = dict(images[place].record)
+        elif place in errors:
+            record = {**cell.params.settings(), "error": errors[place]}
+        else:
+            continue
+        records.append({**record, "row": cell.row, "column": cell.column})
+    return records
+
+
+def select_cell(records: Any, event: gr.SelectData) -> tuple:
+    """The selected cell's record (the gallery lists the cells that arrived, in grid order)."""
+    arrived = [r for r in (records or []) if isinstance(r, dict) and "error" not in r]
+    index = event.index if isinstance(event.index, int) else -1
+    if not 0 <= index < len(arrived):
+        return gr.update(visible=False), None
+    return gr.update(value=record_markdown(arrived[index]), visible=True), arrived[index]
