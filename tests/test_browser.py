@@ -431,3 +431,24 @@ def test_compare_three_models_by_two_seeds_streams_six_cells_and_the_grid(page, 
             text, record = read_png_metadata(first.read())
     assert text.startswith("a lighthouse at dusk")
     assert "Sampler: Default" in text and record["seed"] >= 0
+
+
+def test_a_link_opens_the_studio_with_the_form_filled(context, app):
+    page = context.new_page()
+    page.goto(f"{app.url}?prompt=a+glass+owl&model=FLUX.1-dev&steps=99&seed=77")
+    expect(prompt_box(page)).to_have_value("a glass owl")
+    expect(page.get_by_label("Seed")).to_have_value("77")
+    expect(page.locator("#cost-line")).to_contain_text("FLUX")
+    expect(page.get_by_test_id("toast-body")).to_contain_text("steps '99'")
+    page.close()
+
+
+def test_link_to_these_settings_gives_a_url_without_the_key(page):
+    prompt_box(page).fill("a paper lantern")
+    page.get_by_text("API key", exact=True).first.click()  # open the accordion
+    page.get_by_label("API key").fill("someone#SECRET-KEY")
+    page.get_by_role("button", name="🔗 Link to these settings").click()
+    link = page.locator("#link").get_by_role("textbox")
+    expect(link).to_have_value(re.compile(r"\?prompt=a\+paper\+lantern&"))
+    assert "SECRET" not in link.input_value()
+    page.get_by_label("API key").fill("")

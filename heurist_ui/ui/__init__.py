@@ -7,7 +7,17 @@ from __future__ import annotations
 
 import gradio as gr
 
-from . import compare, generate, history, key, mcp_tools, png_info, prompt_help, results
+from . import (
+    compare,
+    generate,
+    history,
+    key,
+    links,
+    mcp_tools,
+    png_info,
+    prompt_help,
+    results,
+)
 from .launch import launch_options
 from .studio import Studio
 
@@ -37,6 +47,7 @@ def build(studio: Studio) -> gr.Blocks:
         prompt_help.wire(studio, generator.help, form, form.style, api_key)
         run = generate.wire_run(studio, generator, api_key, shown)
         results.wire(shown, form, studio.catalogs)
+        links.wire(demo, studio.catalogs, form, shown, generator.link)
         history.wire(demo, past, run, shown.records, form, studio.catalogs)
         compare.wire(studio, grid, api_key, form, tabs)
         png_info.wire(png, form, tabs, studio.catalogs)

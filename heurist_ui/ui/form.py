@@ -90,6 +90,7 @@ def restore_form_js(catalog: ModelCatalog) -> str:
 (...current) => {{
   let saved = null;
   try {{ saved = JSON.parse(localStorage.getItem("{FORM_STORAGE}") || "null"); }} catch (e) {{}}
+  if (location.search.length > 1) return current;  // a link's settings come instead
   if (!Array.isArray(saved) || saved.length !== current.length) return current;
   const models = {json.dumps(catalog.names)};
   if (!models.includes(saved[{SETTING_FIELDS.index("model_id")}])) return current;

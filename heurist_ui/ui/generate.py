@@ -43,6 +43,7 @@ class Generator:
     generate: gr.Button
     stop: gr.Button
     help: prompt_help.PromptHelp
+    link: gr.Button
 
 
 def render(studio: Studio) -> Generator:
@@ -81,12 +82,25 @@ def render(studio: Studio) -> Generator:
     with gr.Row():
         generate = gr.Button("Generate", variant="primary", scale=3, elem_id="generate-btn")
         stop = gr.Button("Stop", variant="stop", scale=1, elem_id="stop-btn")
+    link = gr.Button("🔗 Link to these settings", size="sm")
     form = Form(prompt, neg_prompt, model, width, height, steps, guidance, seed, count, style)
     help_ = prompt_help.PromptHelp(
         enhance, restore, llm, levels, must_include, gr.State(None), examples, sent
     )
     return Generator(
-        form, lora_row, lora_help, insert, refresh, aspect, swap, dice, cost, generate, stop, help_
+        form,
+        lora_row,
+        lora_help,
+        insert,
+        refresh,
+        aspect,
+        swap,
+        dice,
+        cost,
+        generate,
+        stop,
+        help_,
+        link,
     )
 
 

@@ -11,6 +11,7 @@ import gradio as gr
 from ..catalog import CatalogStore
 from .controls import format_credits
 from .form import Form, apply_settings
+from .links import record_query
 from .markup import as_text
 
 
@@ -22,6 +23,9 @@ class Results:
     selected: gr.State
     reuse_seed: gr.Button
     reuse_all: gr.Button
+    copy_link: gr.Button
+    link: gr.Textbox  # the last link copied, to copy by hand where the clipboard is closed
+    link_query: gr.Textbox  # the selected image's settings as a query string
 
 
 def render() -> Results:
@@ -40,14 +44,31 @@ def render() -> Results:
     with gr.Row():
         reuse_seed = gr.Button("♻️ Reuse seed", size="sm")
         reuse_all = gr.Button("Reuse all settings", size="sm")
-    return Results(gallery, records, details, gr.State(None), reuse_seed, reuse_all)
+        copy_link = gr.Button("🔗 Link to this image", size="sm")
+    link = gr.Textbox(label="Link", visible=False, buttons=["copy"], elem_id="link")
+    link_query = gr.Textbox(visible=False)
+    return Results(
+        gallery,
+        records,
+        details,
+        gr.State(None),
+        reuse_seed,
+        reuse_all,
+        copy_link,
+        link,
+        link_query,
+    )
 
 
 def wire(results: Results, form: Form, catalogs: CatalogStore) -> None:
     """Selecting an image shows its record; the reuse buttons send it to the form."""
     quiet = {"show_progress": "hidden", "api_visibility": "private"}
     results.gallery.select(
-        select_image, results.records, [results.details, results.selected], queue=False, **quiet
+        select_image,
+        results.records,
+        [results.details, results.selected, results.link_query],
+        queue=False,
+        **quiet,
     )
     results.reuse_seed.click(reuse_seed, results.selected, form.seed, queue=False, **quiet)
     # Queued, never waiting: gr.Warning reaches the page only from the queue.
@@ -95,9 +116,9 @@ def select_image(records: Any, event: gr.SelectData) -> tuple:
     records = records if isinstance(records, list) else []
     index = event.index if isinstance(event.index, int) else -1
     if not 0 <= index < len(records):
-        return gr.update(visible=False), None
+        return gr.update(visible=False), None, ""
     record = records[index]
-    return gr.update(value=record_markdown(record), visible=True), record
+    return gr.update(value=record_markdown(record), visible=True), record, record_query(record)
 
 
 def reuse_seed(record: Any) -> Any:

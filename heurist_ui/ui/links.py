@@ -1,0 +1,173 @@
+"""Settings as a link: the form's or an image's settings in a URL that opens the studio filled in.
+
+Nothing is stored on the server, so links survive restarts; a key never goes into one.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+import gradio as gr
+
+from ..catalog import CatalogStore
+from ..errors import HeuristError
+from ..params import (
+    MAX_GUIDANCE,
+    MAX_PROMPT_CHARS,
+    MAX_STEPS,
+    MIN_GUIDANCE,
+    MIN_SIZE,
+    MIN_STEPS,
+    SETTING_FIELDS,
+    check_seed,
+)
+from ..prompt_help import NO_STYLE
+
+# Query names, short and readable, for each setting.
+QUERY_NAMES = {
+    "prompt": "prompt",
+    "neg_prompt": "neg_prompt",
+    "model_id": "model",
+    "width": "width",
+    "height": "height",
+    "num_iterations": "steps",
+    "guidance_scale": "guidance",
+    "seed": "seed",
+}
+FORM_LINK_JS = f"""
+(...values) => {{
+  const names = {json.dumps(list(QUERY_NAMES.values()))};
+  const query = new URLSearchParams();
+  names.forEach((name, i) => {{
+    if (values[i] !== null && values[i] !== "") query.set(name, values[i]);
+  }});
+  const url = location.origin + location.pathname + "?" + query.toString();
+  if (navigator.clipboard) navigator.clipboard.writeText(url).catch(() => {{}});
+  return url;
+}}
+"""
+QUERY_LINK_JS = """
+(query) => {
+  if (!query) return "Select an image first.";
+  const url = location.origin + location.pathname + "?" + query;
+  if (navigator.clipboard) navigator.clipboard.writeText(url).catch(() => {});
+  return url;
+}
+"""
+
+
+def record_query(record: Any) -> str:
+    """The query string of a record's settings ('' without a record)."""
+    if not isinstance(record, dict):
+        return ""
+    settings = {
+        QUERY_NAMES[name]: record.get(f"{name}_template") or record.get(name)
+        for name in SETTING_FIELDS
+    }
+    return urlencode({name: value for name, value in settings.items() if value not in (None, "")})
+
+
+def settings_from_query(catalogs: CatalogStore, query: Any) -> tuple[dict[str, Any], list[str]]:
+    """The settings a link carries that make sense here, and what was ignored (and why)."""
+    values = {name: query.get(query_name) for name, query_name in QUERY_NAMES.items()}
+    values = {name: value for name, value in values.items() if value not in (None, "")}
+    settings, ignored = {}, []
+    model = catalogs.current.find(values.get("model_id"))
+    if "model_id" in values and model is None:
+        ignored.append(f"model {values['model_id'][:40]!r} (not offered now)")
+    elif model is not None:
+        settings["model_id"] = model.name
+    for name in ("prompt", "neg_prompt"):
+        if name in values:
+            if len(values[name]) <= MAX_PROMPT_CHARS:
+                settings[name] = values[name]
+            else:
+                ignored.append(f"{QUERY_NAMES[name]} (too long)")
+    limits = {
+        "width": (MIN_SIZE, model.defaults.max_width if model else 2048),
+        "height": (MIN_SIZE, model.defaults.max_height if model else 2048),
+        "num_iterations": (MIN_STEPS, MAX_STEPS),
+        "guidance_scale": (MIN_GUIDANCE, MAX_GUIDANCE),
+    }
+    for name, (low, high) in limits.items():
+        if name in values:
+            number = _number(values[name])
+            if number is not None and low <= number <= high:
+                settings[name] = int(number) if name != "guidance_scale" else number
+            else:
+                ignored.append(f"{QUERY_NAMES[name]} {values[name][:20]!r} ({low:g} to {high:g})")
+    if "seed" in values:
+        try:
+            settings["seed"] = check_seed(values["seed"])
+        except HeuristError:
+            ignored.append(f"seed {values['seed'][:20]!r} (-1, or a whole number from 0)")
+    return settings, ignored
+
+
+def _number(text: str) -> float | None:
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if number == number and abs(number) != float("inf") else None
+
+
+def apply_link(catalogs: CatalogStore, query: Any) -> tuple:
+    """Form updates (Form.restorable) for a link's settings; a notice for what was ignored."""
+    settings, ignored = settings_from_query(catalogs, query)
+    if ignored:
+        gr.Warning("Ignored from the link: " + "; ".join(ignored) + ".")
+    updates = []
+    for name in SETTING_FIELDS:
+        if name not in settings:
+            updates.append(gr.update())
+        elif name in ("width", "height") and "model_id" in settings:
+            model = catalogs.current.get(settings["model_id"])
+            maximum = model.defaults.max_width if name == "width" else model.defaults.max_height
+            updates.append(gr.update(value=settings[name], maximum=maximum))
+        else:
+            updates.append(gr.update(value=settings[name]))
+    style = gr.update(value=NO_STYLE) if "prompt" in settings else gr.update()
+    return (*updates, style)
+
+
+def wire(demo: gr.Blocks, catalogs: CatalogStore, form: Any, results: Any, form_link) -> None:
+    """Opening a link fills the form; 🔗 buttons copy the form's or the selected image's link."""
+
+    def fill_from_link(request: gr.Request) -> tuple:
+        return apply_link(catalogs, request.query_params if request else {})
+
+    demo.load(
+        fill_from_link,
+        None,
+        form.restorable,
+        concurrency_limit=None,
+        show_progress="hidden",
+        api_visibility="private",
+    )
+    form_link.click(
+        fn=None,
+        inputs=form.settings,
+        outputs=results.link,
+        js=FORM_LINK_JS,
+        api_visibility="private",
+    ).then(
+        fn=lambda: gr.update(visible=True),
+        outputs=results.link,
+        queue=False,
+        api_visibility="private",
+    )
+    results.copy_link.click(
+        fn=None,
+        inputs=results.link_query,
+        outputs=results.link,
+        js=QUERY_LINK_JS,
+        api_visibility="private",
+    ).then(
+        fn=lambda: gr.update(visible=True),
+        outputs=results.link,
+        queue=False,
+        api_visibility="private",
+    )

@@ -1,0 +1,41 @@
+"""ui.links: settings in a link's query, checked when opened; a record's link never holds a key."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from ui_helpers import FLUX, make_record
+
+from heurist_ui.params import SETTING_FIELDS
+from heurist_ui.ui.links import apply_link, record_query, settings_from_query
+
+
+def test_a_records_link_carries_its_settings_and_no_key():
+    record = make_record(7, api_key="user#SECRET", prompt_template="a {red|blue} kite")
+    query = parse_qs(record_query(record))
+    assert query["prompt"] == ["a {red|blue} kite"]  # the template, as Reuse restores it
+    assert query["model"] == ["SDXL"] and query["seed"] == ["7"] and query["steps"] == ["20"]
+    assert "SECRET" not in record_query(record)
+    assert record_query(None) == ""
+
+
+def test_a_link_fills_what_makes_sense_and_names_what_it_ignored(studio):
+    query = {"prompt": "a fox", "model": FLUX, "width": "1536", "steps": "99", "seed": "x"}
+    settings, ignored = settings_from_query(studio.catalogs, query)
+    assert settings == {"prompt": "a fox", "model_id": FLUX, "width": 1536}
+    assert any(item.startswith("steps '99'") for item in ignored)
+    assert any(item.startswith("seed 'x'") for item in ignored)
+
+
+def test_an_unknown_model_in_a_link_is_ignored_with_a_notice(studio):
+    settings, ignored = settings_from_query(studio.catalogs, {"model": "Gone", "width": "512"})
+    assert "model_id" not in settings and settings["width"] == 512
+    assert ignored == ["model 'Gone' (not offered now)"]
+
+
+def test_apply_link_updates_the_form_in_order(studio, recwarn):
+    updates = apply_link(studio.catalogs, {"prompt": "a fox", "model": FLUX, "height": "2048"})
+    by_name = dict(zip(SETTING_FIELDS, updates, strict=False))
+    assert by_name["prompt"]["value"] == "a fox" and by_name["model_id"]["value"] == FLUX
+    assert by_name["height"] == {"value": 2048, "maximum": 2048, "__type__": "update"}
+    assert len(updates) == len(SETTING_FIELDS) + 1
