@@ -88,12 +88,44 @@ def generate_many(app_url: str, *, calls: int, threads: int, size: int, count: i
         return list(pool.map(one_call, range(calls), timeout=LOAD_TIMEOUT))
 
 
-def _submit(session: requests.Session, app_url: str, data: list[Any]) -> str:
+GRID_MODELS = ("SDXL", "AnimagineXL", "CyberRealisticXL", "SDXLUnstableDiffusersV11")
+
+
+def compare(app_url: str, *, size: int, models: int = 4, values: int = 4) -> Call:
+    """One /compare call of models × seeds; raises BenchError unless every cell arrives."""
+    seeds = ", ".join(str(seed) for seed in range(1, values + 1))
+    data = [
+        PROMPT,
+        "",
+        list(GRID_MODELS[:models]),
+        "seed",
+        seeds,
+        size,
+        size,
+        STEPS,
+        GUIDANCE,
+        -1,
+        "",
+    ]
+    with local_session() as session:
+        started = time.monotonic()
+        event_id = _submit(session, app_url, data, endpoint="compare")
+        event, result = _final_event(session, f"{app_url}/gradio_api/call/compare/{event_id}")
+        ended = time.monotonic()
+    records = result[2] if isinstance(result, list) and len(result) > 2 else []
+    if event != "complete" or len(records) != models * values:
+        raise BenchError(f"/compare ended with {event}: {str(result)[:300]}")
+    return Call(ended - started, records, started, ended)
+
+
+def _submit(
+    session: requests.Session, app_url: str, data: list[Any], endpoint: str = "generate"
+) -> str:
     response = session.post(
-        f"{app_url}/gradio_api/call/generate", json={"data": data}, timeout=(5, 30)
+        f"{app_url}/gradio_api/call/{endpoint}", json={"data": data}, timeout=(5, 30)
     )
     if response.status_code != 200:
-        raise BenchError(f"POST /generate answered {response.status_code}: {response.text[:300]}")
+        raise BenchError(f"POST /{endpoint} answered {response.status_code}: {response.text[:300]}")
     return str(response.json()["event_id"])
 
 

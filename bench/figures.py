@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench.calls import Call, generate, generate_many, generate_together
+from bench.calls import Call, compare, generate, generate_many, generate_together
 from bench.procs import (
     HangingServer,
     Proc,
@@ -63,6 +63,7 @@ def warm_up(app_url: str) -> None:
     """One call of each kind measured later: the first call pays for lazy imports and caches."""
     generate(app_url, size=SMALL, count=4)
     generate(app_url, size=LARGE, count=1)
+    compare(app_url, size=SMALL, models=2, values=2)
 
 
 def measure_batch(app_url: str, repeats: int) -> Row:
@@ -74,6 +75,17 @@ def measure_batch(app_url: str, repeats: int) -> Row:
     t1, t4 = statistics.median(one), statistics.median(four)
     absolute = f"4 images {t4:.2f} s ÷ 1 image {t1:.2f} s ({SMALL}², median of {repeats} each)"
     return Row("batch", t4 / t1, "×", absolute, 1.2)
+
+
+def measure_grid(app_url: str, repeats: int) -> Row:
+    """Wall time of a 4×4 compare grid (16 jobs) ÷ one image, medians of interleaved runs."""
+    one, grid = [], []
+    for _ in range(repeats):
+        one.append(generate(app_url, size=SMALL, count=1).seconds)
+        grid.append(compare(app_url, size=SMALL).seconds)
+    t1, t16 = statistics.median(one), statistics.median(grid)
+    absolute = f"4×4 grid {t16:.2f} s ÷ 1 image {t1:.2f} s ({SMALL}², median of {repeats} each)"
+    return Row("compare grid", t16 / t1, "×", absolute, 1.3)
 
 
 def crowd_wall(app_url: str) -> tuple[float, list[Call]]:

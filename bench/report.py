@@ -138,11 +138,15 @@ as subprocesses on 127.0.0.1; every call goes through Gradio's REST API (`POST
 threads. Model SDXL, 20 steps, random seeds; one warm-up call of each kind is not counted.
 
 - **batch**: one call with 4 images ÷ one call with 1 image, 512², interleaved, medians.
+- **compare grid**: one `/compare` of 4 SDXL-family models × 4 seeds (16 cells, each its own
+  job, the labelled grid drawn and zipped at the end) ÷ one call with 1 image; interleaved,
+  medians.
 - **crowd**: 20 threads released together, 1 image of 512² each: first POST to last answer ÷ L.
   Beside it: where a call's time goes (POST to the sandbox receiving the job, the sandbox, its
   answer to ours; one clock for all processes), and the same crowd, in alternate rounds, on
   `bench/bare_app.py --latency L`, a bare Gradio app whose `/generate` only sleeps L: the part of
-  the figure that Gradio, the HTTP client and the machine take before our code counts.
+  the figure that Gradio, the HTTP client and the machine take before our code counts. The bare
+  app awaits L with no concurrency limit and no queue bound: the true floor.
 - **overhead**: one image end to end minus the sandbox's own time for that job (L plus drawing
   the placeholder PNG, taken from the sandbox's submission log): what the app adds on top of the
   API, the image download, saving the PNG with its metadata and Gradio's handling included.
@@ -162,7 +166,7 @@ threads. Model SDXL, 20 steps, random seeds; one warm-up call of each kind is no
 ```bash
 . .venv/bin/activate          # gradio, requests, pillow, psutil
 python -m bench               # full run, L = 1 s: a few minutes; rewrites this file
-python -m bench --quick       # smoke run, fewer repetitions
+python -m bench --quick       # smoke run, fewer repetitions; writes bench/RESULTS-quick.md
 python -m bench --latency 2   # another API latency
 ```
 

@@ -18,6 +18,7 @@ from bench.figures import (
     Row,
     measure_batch,
     measure_crowd,
+    measure_grid,
     measure_memory,
     measure_overhead,
     measure_startup,
@@ -96,6 +97,8 @@ def measure_all(procs: Procs, latency: float, plan: Plan) -> list[Row]:
     warm_up(app.url)
     progress("batch")
     rows = [measure_batch(app.url, plan.batch_runs)]
+    progress("compare grid")
+    rows.append(measure_grid(app.url, plan.batch_runs))
     progress("crowd")
     floor = start_floor_app(procs, latency)
     rows.append(measure_crowd(app.url, floor.url, sandbox.url, latency, plan.crowd_rounds))

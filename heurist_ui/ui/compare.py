@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from functools import partial
@@ -19,6 +20,7 @@ from .results import record_markdown
 from .studio import Studio
 
 PRIVATE = {"api_visibility": "private"}
+STREAM_EVERY = 0.25  # seconds between updates of the cells while a grid runs
 INSTANT = {"queue": False, "show_progress": "hidden", **PRIVATE}
 AXIS_HINTS = {
     "seed": "seeds, e.g. 1, 2, 3",
@@ -308,6 +310,31 @@ async def run_grid(
     images, errors = {}, {}
     total = len(plan.cells)
     progress((0, total), desc=f"0 of {total}")
+    shown = time.monotonic()
+    try:
+        async for step in _stream_cells(studio, plan, key, images, errors, progress):
+            if time.monotonic() - shown >= STREAM_EVERY:
+                shown = time.monotonic()
+                yield step
+    except HeuristError as error:  # refused before anything was sent
+        raise gr.Error(str(error), title="Nothing was sent") from None
+    if not images:
+        raise gr.Error(next(iter(errors.values())), title="Every cell failed")
+    grid_path, zip_path = save_grid(plan, images, errors, studio.runner.output_dir)
+    download = gr.update(value=str(zip_path), visible=True)
+    yield str(grid_path), _gallery(plan, images), _records(plan, images, errors), download
+
+
+async def _stream_cells(
+    studio: Studio,
+    plan: GridPlan,
+    key: str | None,
+    images: dict,
+    errors: dict,
+    progress: gr.Progress,
+) -> AsyncIterator[tuple]:
+    """Run the cells, filling images and errors; after each, the update showing the cells."""
+    total = len(plan.cells)
     async for outcome in studio.runner.stream([cell.params for cell in plan.cells], key):
         cell = plan.cells[outcome.index]
         if outcome.image is None:
@@ -316,12 +343,10 @@ async def run_grid(
             images[(cell.row, cell.column)] = outcome.image
         done = len(images) + len(errors)
         progress((done, total), desc=f"{done} of {total}")
-        yield gr.skip(), _gallery(plan, images), _records(plan, images, errors), gr.skip()
-    if not images:
-        raise gr.Error(next(iter(errors.values())), title="Every cell failed")
-    grid_path, zip_path = save_grid(plan, images, errors, studio.runner.output_dir)
-    download = gr.update(value=str(zip_path), visible=True)
-    yield str(grid_path), _gallery(plan, images), _records(plan, images, errors), download
+        # Cells finishing together are shown together (the caller throttles): each update
+        # sends every cell again.
+        if done < total:
+            yield gr.skip(), _gallery(plan, images), _records(plan, images, errors), gr.skip()
 
 
 def _gallery(plan: GridPlan, images: dict) -> list[tuple[str, str]]:
