@@ -17,7 +17,7 @@ from typing import Any
 from .client import HeuristClient
 from .errors import HeuristError, InvalidRequestError
 from .params import MAX_SEED, GenerationParams, check_seed, resolve_seed
-from .pngfile import save_png
+from .pngfile import check_output_dir, save_png
 from .variations import Variation, plan_variations, with_templates
 
 log = logging.getLogger(__name__)
@@ -150,7 +150,11 @@ class JobRunner:
     def submit(
         self, jobs: Sequence[GenerationParams], api_key: str | None
     ) -> dict[Future, tuple[int, GenerationParams]]:
-        """Queue every job on the pool; each future maps to (its index, its params)."""
+        """Queue every job on the pool; each future maps to (its index, its params).
+
+        Raises HeuristError before anything is sent when images could not be saved.
+        """
+        check_output_dir(self.output_dir)
         return {
             self.workers.submit(self.make_image, params, api_key): (index, params)
             for index, params in enumerate(jobs)

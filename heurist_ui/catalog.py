@@ -213,7 +213,8 @@ class ModelCatalog:
         for model in self.models:
             if model.name == name:
                 return model
-        raise UnknownModelError(f"Unknown model {name!r}. Choose one of: {', '.join(self.names)}.")
+        shown = str(name)[:60] + ("…" if len(str(name)) > 60 else "")
+        raise UnknownModelError(f"Unknown model {shown!r}. Choose one of: {', '.join(self.names)}.")
 
     def default_model(self) -> ModelInfo:
         """The model a new user starts with: SDXL if offered, else the first."""

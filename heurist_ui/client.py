@@ -42,6 +42,7 @@ DEFAULT_RETRY_AFTER_MAX = 30  # seconds; a longer Retry-After is cut to this
 DEFAULT_POOL_SIZE = 64  # connections kept per host: one per job running at once
 DEFAULT_DEADLINE = 60  # seconds the network has to finish the job
 JOB_ID_PREFIX = "heurist-ui-"
+MAX_KEY_CHARS = 256  # a key is user_id#api_key; anything longer is debris (or an attack)
 # Safe to retry: the job was refused before it ran. Never a read timeout or a 500: the job may
 # have run, and been billed.
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -339,6 +340,11 @@ def check_key(key: str | None) -> str:
         raise MissingAPIKeyError(
             "No Heurist API key is set. Put HEURIST_API_KEY=<user_id>#<key> in the "
             "environment or a .env file, or paste your key in the API key field."
+        )
+    if len(key) > MAX_KEY_CHARS:
+        raise InvalidRequestError(
+            f"That is not a Heurist API key: it is {len(key)} characters long (keys are "
+            f"user_id#api_key, well under {MAX_KEY_CHARS}). Paste the key again."
         )
     if not key.isascii() or not key.isprintable() or any(c.isspace() for c in key):
         raise InvalidRequestError(

@@ -8,12 +8,14 @@ import json
 import logging
 import os
 import re
+import tempfile
 import uuid
 import zlib
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
@@ -39,6 +41,7 @@ def save_png(
 ) -> Path:
     """Save data as a PNG carrying the record, atomically, in output_dir/YYYY-MM-DD/; return it."""
     now = now or datetime.now()
+    record = {**record, "url": _unsigned(record["url"])} if record.get("url") else record
     texts = {
         PARAMETERS_KEY: format_infotext(record),
         RECORD_KEY: json.dumps(dict(record), ensure_ascii=False, default=str),
@@ -64,10 +67,11 @@ def save_png(
                 temporary.unlink()
         if not isinstance(exc, OSError):
             raise
+        logger.warning("Could not save an image in %s: %s", folder, exc)
         raise HeuristError(
-            f"The image could not be saved in {folder} ({exc.strerror or type(exc).__name__}). "
-            f"Check that the output folder (HEURIST_OUTPUT_DIR) is writable and has space, "
-            f"then generate again."
+            f"The image could not be saved ({exc.strerror or type(exc).__name__}). Check that "
+            "the output folder (HEURIST_OUTPUT_DIR) is writable and has space, then generate "
+            "again."
         ) from exc
     logger.debug("Saved %s", target)
     return target
@@ -248,3 +252,25 @@ def _user_comment(value: object) -> str | None:
         big_endian = body[0::2].count(0) >= body[1::2].count(0)
         return body.decode("utf-16-be" if big_endian else "utf-16-le", "replace")
     return body.rstrip(b"\0").decode("utf-8", "replace") or None
+
+
+def check_output_dir(output_dir: str | Path) -> None:
+    """Raise a HeuristError (naming no server path) unless images can be saved in output_dir."""
+    folder = Path(output_dir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
+            pass
+    except OSError as exc:
+        logger.warning("The output folder %s is not writable: %s", folder, exc)
+        raise HeuristError(
+            f"Images cannot be saved right now ({exc.strerror or type(exc).__name__}), so "
+            "nothing was sent (nothing billed). Whoever runs this studio must make its output "
+            "folder (HEURIST_OUTPUT_DIR) writable, with space."
+        ) from None
+
+
+def _unsigned(url: object) -> str:
+    """url without its query or fragment: a shared PNG must not share a signed, working link."""
+    parts = urlsplit(str(url))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))

@@ -7,6 +7,7 @@ and writes the pictures into assets/. The tests never write there.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 from app import SANDBOX_KEY, build_app  # noqa: E402
+from heurist_ui.compare import plan_grid, save_grid  # noqa: E402
 from heurist_ui.config import load_settings  # noqa: E402
 from heurist_ui.sandbox import Sandbox  # noqa: E402
 from heurist_ui.ui import launch_options  # noqa: E402
@@ -77,6 +79,33 @@ def prompt_help(page) -> None:
     page.screenshot(path=str(ASSETS / "enhance.png"), clip=clip)
 
 
+def compare_grid(studio, sandbox: Sandbox) -> None:
+    """assets/compare-grid.png: three models by two seeds, one cell failing in its place."""
+    plan = plan_grid(
+        studio.client,
+        prompt="a lighthouse at dusk, volumetric light",
+        neg_prompt="blurry",
+        model_ids=["SDXL", "Aurora", "FLUX.1-dev"],
+        axis="seed",
+        values="1, 2",
+        width=512,
+        height=512,
+        num_iterations=20,
+        guidance_scale=5,
+        seed=-1,
+    )
+    sandbox.add_fault("status", status=500)
+    images, errors = {}, {}
+    for outcome in studio.runner.run([cell.params for cell in plan.cells], None):
+        cell = plan.cells[outcome.index]
+        if outcome.image is None:
+            errors[(cell.row, cell.column)] = str(outcome.error)
+        else:
+            images[(cell.row, cell.column)] = outcome.image
+    grid_path, _ = save_grid(plan, images, errors, studio.runner.output_dir)
+    shutil.copy(grid_path, ASSETS / "compare-grid.png")
+
+
 def main() -> int:
     with TemporaryDirectory(prefix="heurist-shots-") as folder, Sandbox(port=0) as sandbox:
         settings = load_settings(
@@ -107,6 +136,7 @@ def main() -> int:
                 studio_batch(page)
                 prompt_help(page)
                 browser.close()
+            compare_grid(studio, sandbox)
         finally:
             demo.close()
             studio.close()

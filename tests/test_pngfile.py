@@ -12,6 +12,7 @@ import pytest
 from image_helpers import (
     A1111_TEXT,
     NON_LATIN,
+    SECRET,
     image_bytes,
     make_record,
 )
@@ -32,6 +33,7 @@ def test_save_png_round_trips_metadata(tmp_path: Path, changes: dict) -> None:
     record = make_record(**changes)
     path = save_png(image_bytes(), record, tmp_path)
 
+    record["url"] = record["url"].split("?")[0]  # the signed part stays out of files
     expected = (format_infotext(record), record)
     assert read_png_metadata(path) == expected
     assert read_png_metadata(str(path)) == expected
@@ -55,6 +57,7 @@ def test_save_png_keeps_a_pngs_pixel_data_and_replaces_old_metadata(tmp_path: Pa
 
     path = save_png(source, record, tmp_path)
 
+    record["url"] = record["url"].split("?")[0]  # the signed part stays out of files
     start = source.index(b"IDAT") - 4
     idat_chunk = source[start : start + 12 + int.from_bytes(source[start : start + 4], "big")]
     assert idat_chunk in path.read_bytes()
@@ -232,3 +235,21 @@ def test_sd_prompt_reader_reads_our_pngs(tmp_path):
     assert reader.parameter["model"] == "SDXL"
     assert (reader.parameter["seed"], reader.parameter["cfg"]) == ("123", "7")
     assert (reader.parameter["steps"], reader.parameter["size"]) == ("20", "1024x768")
+
+
+def test_a_saved_png_keeps_no_signed_link(tmp_path):
+    path = save_png(image_bytes(), make_record(), tmp_path)
+    data = path.read_bytes()
+    assert SECRET.encode() not in data and b"X-Amz" not in data
+    _, record = read_png_metadata(path)
+    assert record["url"] == "https://heurist-images.s3.us-east-1.amazonaws.com/x.png"
+
+
+def test_an_unwritable_output_folder_is_refused_without_naming_it(tmp_path):
+    from heurist_ui.pngfile import check_output_dir
+
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("x")
+    with pytest.raises(HeuristError, match="nothing was sent") as raised:
+        check_output_dir(blocked / "out")
+    assert str(tmp_path) not in str(raised.value)

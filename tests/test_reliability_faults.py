@@ -218,7 +218,11 @@ def test_connection_refused_says_could_not_reach_and_recovers_when_the_api_retur
     sandbox, tmp_path
 ):
     port = free_port()
-    dead = types.SimpleNamespace(url=f"http://127.0.0.1:{port}", models_url=sandbox.models_url)
+    dead = types.SimpleNamespace(
+        url=f"http://127.0.0.1:{port}",
+        models_url=sandbox.models_url,
+        llm_base_url=f"http://127.0.0.1:{port}/v1",
+    )
     with running_studio(dead, tmp_path, api_key=KEY) as app:
         fast_retries(app.studio.client)
         outcome = call_generate(app.url, generate_data())

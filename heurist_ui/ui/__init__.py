@@ -23,10 +23,17 @@ from .studio import Studio
 
 __all__ = ["Studio", "build", "launch_options"]
 
+CACHE_CLEANING = (30 * 60, 2 * 60 * 60)  # (how often, how old), in seconds
+
 
 def build(studio: Studio) -> gr.Blocks:
     """The page: a header, one tab per feature, then the events within and between them."""
-    with gr.Blocks(title="Heurist Studio", analytics_enabled=False) as demo:
+    with gr.Blocks(
+        title="Heurist Studio",
+        analytics_enabled=False,
+        # Gradio's own copies of results and uploads: every 30 min, drop those over 2 h old.
+        delete_cache=CACHE_CLEANING,
+    ) as demo:
         _header(studio.sandbox)
         with gr.Tabs() as tabs:
             with gr.Tab("Generate", id="generate"), gr.Row(equal_height=False):

@@ -9,6 +9,8 @@ import gradio as gr
 
 from .assets import CSS, SHORTCUTS_JS
 
+MAX_UPLOAD = "20mb"
+
 
 def launch_options(
     *,
@@ -38,4 +40,6 @@ def launch_options(
         "js": SHORTCUTS_JS,
         "theme": gr.themes.Soft(),
         "mcp_server": mcp,  # tools for AI agents at /gradio_api/mcp/
+        # Uploads are PNGs for the PNG info tab: a few MB. Larger ones are refused at once.
+        "max_file_size": MAX_UPLOAD,
     }

@@ -120,11 +120,14 @@ def generate_tool(studio: Studio) -> Callable:
         except HeuristError as error:
             raise gr.Error(str(error)) from None
         saved, failures = [], []
-        async for outcome in studio.runner.stream(jobs, key):
-            if outcome.image is None:
-                failures.append(str(outcome.error))
-            else:
-                saved.append((outcome.index, outcome.image))
+        try:
+            async for outcome in studio.runner.stream(jobs, key):
+                if outcome.image is None:
+                    failures.append(str(outcome.error))
+                else:
+                    saved.append((outcome.index, outcome.image))
+        except HeuristError as error:  # refused before anything was sent
+            raise gr.Error(str(error)) from None
         if not saved:
             raise gr.Error(summarize_failures(failures, len(jobs)))
         images = [image for _, image in sorted(saved, key=lambda pair: pair[0])]

@@ -9,6 +9,7 @@ from typing import Any
 import gradio as gr
 
 from ..batch import Outcome, summarize_failures
+from ..errors import HeuristError
 from ..params import GenerationParams
 from .results import caption_for
 from .studio import Studio
@@ -95,7 +96,10 @@ async def stream_batch(
     # No empty first yield to clear the gallery: Gradio then sometimes never draws the
     # progress bar. The first image replaces the old ones.
     progress((0, batch.count), desc=f"0 of {batch.count}")
-    async for outcome in studio.runner.stream(jobs, key):
-        batch.add(outcome)
-        progress((batch.done, batch.count), desc=f"{batch.done} of {batch.count}")
-        yield view()
+    try:
+        async for outcome in studio.runner.stream(jobs, key):
+            batch.add(outcome)
+            progress((batch.done, batch.count), desc=f"{batch.done} of {batch.count}")
+            yield view()
+    except HeuristError as error:  # refused before anything was sent
+        raise gr.Error(str(error), title="Nothing was sent") from None
