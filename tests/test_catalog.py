@@ -362,3 +362,10 @@ def test_blank_lora_fields_become_none():
     )
 
     assert (model.base, model.autofill, model.recommend) == (None, None, None)
+
+
+def test_an_unknown_model_is_echoed_only_in_part():
+    catalog = offline_catalog()
+    with pytest.raises(UnknownModelError) as raised:
+        catalog.get("x" * 1_000_000)
+    assert len(str(raised.value)) < 1000 and "x" * 60 + "…" in str(raised.value)

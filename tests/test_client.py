@@ -525,3 +525,10 @@ def test_cookies_set_by_the_api_are_not_kept(sandbox, settings):
             client.generate(prompt="a cat", model_id="SDXL")
             assert len(client.session.cookies) == 0
         server.shutdown()
+
+
+def test_an_absurdly_long_key_is_refused_before_sending(make_client, sandbox):
+    with pytest.raises(InvalidRequestError, match="not a Heurist API key") as raised:
+        make_client(api_key="user#" + "k" * 1_000_000).generate(prompt="a cat", model_id="SDXL")
+    assert "kkkk" not in str(raised.value)
+    assert sandbox.submissions == []
