@@ -15,7 +15,13 @@ from urllib.parse import urlparse
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import InvalidHeader
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    InvalidHeader,
+    NameResolutionError,
+    NewConnectionError,
+    ProtocolError,
+)
 from urllib3.util.retry import Retry
 
 from .catalog import CatalogStore, ModelCatalog
@@ -305,6 +311,13 @@ class HeuristClient:
                 "may still have run (and been billed), so it was not sent again. Try again."
             ) from None
         except requests.exceptions.RequestException as exc:
+            if _broke_after_sending(exc):
+                log.warning("Job %s: the connection broke after it was sent", job_id)
+                raise APIConnectionError(
+                    f"The connection to Heurist at {host} broke after the job was sent, so it "
+                    "may have run (and been billed); it was not sent again. Check your Heurist "
+                    "account's usage before trying again."
+                ) from None
             reason = "the connection was refused" if _refused(exc) else "the connection failed"
             raise APIConnectionError(
                 f"Could not reach Heurist at {host}: {reason}. Check your internet connection "
@@ -353,6 +366,32 @@ def check_key(key: str | None) -> str:
             "user_id#api_key."
         )
     return key
+
+
+def _broke_after_sending(exc: BaseException) -> bool:
+    """True when the request went out and the connection broke while waiting for the answer.
+
+    urllib3 reports that as a ProtocolError ("Connection aborted.": the server closed or reset
+    the connection after the request was written); a failure to connect never gets that far.
+    """
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, (NewConnectionError, ConnectTimeoutError, NameResolutionError)):
+            return False
+        if isinstance(current, ProtocolError):
+            return True
+        pending += [
+            *(a for a in current.args if isinstance(a, BaseException)),
+            current.__cause__,
+            current.__context__,
+            getattr(current, "reason", None),
+        ]
+    return False
 
 
 def _refused(exc: BaseException) -> bool:

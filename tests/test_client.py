@@ -6,6 +6,7 @@ import dataclasses
 import http.server
 import io
 import math
+import socket
 import threading
 import time
 import uuid
@@ -532,3 +533,38 @@ def test_an_absurdly_long_key_is_refused_before_sending(make_client, sandbox):
         make_client(api_key="user#" + "k" * 1_000_000).generate(prompt="a cat", model_id="SDXL")
     assert "kkkk" not in str(raised.value)
     assert sandbox.submissions == []
+
+
+def test_a_connection_broken_after_sending_says_the_job_may_have_run(make_client, api_key):
+    requests_seen = []
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def read_then_hang_up() -> None:
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            requests_seen.append(connection.recv(65536))
+            connection.close()
+
+    threading.Thread(target=read_then_hang_up, daemon=True).start()
+    try:
+        client = make_client(base_url=f"http://127.0.0.1:{server.getsockname()[1]}")
+        with pytest.raises(APIConnectionError) as raised:
+            client.generate(prompt="a cat", model_id="SDXL")
+    finally:
+        server.close()
+    message = str(raised.value)
+    assert "broke after the job was sent" in message and "may have run" in message
+    assert "Could not reach" not in message and api_key not in message
+    assert len(requests_seen) == 1  # never sent twice
+
+
+def test_a_refused_connection_still_says_could_not_reach(make_client, closed_port):
+    with pytest.raises(APIConnectionError, match=r"Could not reach Heurist.*refused"):
+        make_client(base_url=f"http://127.0.0.1:{closed_port}").generate(
+            prompt="a cat", model_id="SDXL"
+        )
