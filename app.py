@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    from heurist_ui.config import load_settings
+    from heurist_ui.config import load_settings, output_dir_problem
     from heurist_ui.ui import launch_options
 
     settings = load_settings(env_file=args.env_file)
@@ -101,6 +101,12 @@ def main(argv: list[str] | None = None) -> None:
             env_file=args.env_file,
         )
         logging.getLogger("heurist_ui").info("Sandbox API running at %s", sandbox.url)
+    problem = output_dir_problem(settings.output_dir)
+    if problem:
+        raise SystemExit(
+            f"HEURIST_OUTPUT_DIR cannot be {settings.output_dir}: {problem}, and the studio serves "
+            "that folder's files. Choose a folder of its own, such as outputs."
+        )
     if args.share and settings.has_key and not args.auth and not args.sandbox:
         logging.getLogger("heurist_ui").warning(
             "Sharing a public link with the server's API key: anyone with the link spends your "

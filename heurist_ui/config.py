@@ -74,3 +74,16 @@ def load_settings(
         output_dir=Path(pick(output_dir, "HEURIST_OUTPUT_DIR") or DEFAULT_OUTPUT_DIR),
         cache_dir=Path(pick(cache_dir, "HEURIST_CACHE_DIR") or DEFAULT_CACHE_DIR).expanduser(),
     )
+
+
+APP_ROOT = Path(__file__).resolve().parent.parent
+
+
+def output_dir_problem(output_dir: str | Path, app_root: Path = APP_ROOT) -> str | None:
+    """Why output_dir must not be served (it holds the app, or a .env), or None if it may be."""
+    folder = Path(output_dir).expanduser().resolve()
+    if folder == app_root or folder in app_root.parents:
+        return "it holds the app's own files"
+    if (folder / ".env").exists():
+        return "it holds a .env file"
+    return None

@@ -40,3 +40,21 @@ def test_bad_flags_are_refused_with_a_message(argv, capsys):
 
     assert exited.value.code == 2
     assert argv[0] in capsys.readouterr().err  # the message names the flag to fix
+
+
+def test_the_app_refuses_to_serve_its_own_folder(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, str(repo / "app.py"), "--env-file", str(tmp_path / "none.env")],
+        env={"PATH": "/usr/bin:/bin", "HEURIST_OUTPUT_DIR": str(repo), "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert result.returncode != 0
+    assert "holds the app's own files" in result.stderr and "Traceback" not in result.stderr

@@ -140,3 +140,13 @@ def test_key_is_not_in_the_settings_repr(monkeypatch):
     assert settings.api_key == SECRET
     assert SECRET not in repr(settings)
     assert "CONFIG-SECRET" not in str(settings)
+
+
+def test_an_output_folder_that_holds_the_app_or_a_env_is_refused(tmp_path):
+    from heurist_ui.config import APP_ROOT, output_dir_problem
+
+    assert output_dir_problem(APP_ROOT) == "it holds the app's own files"
+    assert output_dir_problem(APP_ROOT.parent) == "it holds the app's own files"
+    (tmp_path / ".env").write_text("HEURIST_API_KEY=x#y")
+    assert output_dir_problem(tmp_path) == "it holds a .env file"
+    assert output_dir_problem(tmp_path / "outputs") is None
