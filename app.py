@@ -48,6 +48,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--no-mcp", action="store_true", help="do not serve the MCP tools for AI agents"
     )
+    parser.add_argument(
+        "--output-max-mb",
+        metavar="MB",
+        help="keep the saved images under MB megabytes, deleting the oldest "
+        "(HEURIST_OUTPUT_MAX_MB; default: no cap, 1024 on a Hugging Face Space)",
+    )
     args = parser.parse_args(argv)
     if args.auth and ":" not in args.auth:
         parser.error("--auth takes USER:PASSWORD")
@@ -88,7 +94,10 @@ def main(argv: list[str] | None = None) -> None:
     from heurist_ui.config import load_settings, output_dir_problem
     from heurist_ui.ui import launch_options
 
-    settings = load_settings(env_file=args.env_file)
+    try:
+        settings = load_settings(env_file=args.env_file, output_max_mb=args.output_max_mb)
+    except ValueError as error:
+        raise SystemExit(f"app.py: {error}") from None
     if args.sandbox:
         from heurist_ui.sandbox import Sandbox
 
@@ -98,6 +107,7 @@ def main(argv: list[str] | None = None) -> None:
             base_url=sandbox.url,
             models_url=sandbox.models_url,
             llm_base_url=sandbox.llm_base_url,
+            output_max_mb=args.output_max_mb,
             env_file=args.env_file,
         )
         logging.getLogger("heurist_ui").info("Sandbox API running at %s", sandbox.url)

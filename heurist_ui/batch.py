@@ -18,6 +18,7 @@ from .client import HeuristClient
 from .errors import HeuristError, InvalidRequestError
 from .params import MAX_SEED, GenerationParams, check_seed, resolve_seed
 from .pngfile import check_output_dir, save_png
+from .retention import Retention
 from .variations import Variation, plan_variations, with_templates
 
 log = logging.getLogger(__name__)
@@ -111,9 +112,17 @@ def summarize_failures(failures: Sequence[str], count: int) -> str:
 class JobRunner:
     """Runs jobs on one shared thread pool (they block on the network: one thread each)."""
 
-    def __init__(self, client: HeuristClient, output_dir: Path, *, max_workers: int) -> None:
+    def __init__(
+        self,
+        client: HeuristClient,
+        output_dir: Path,
+        *,
+        max_workers: int,
+        max_bytes: int | None = None,
+    ) -> None:
         self.client = client
         self.output_dir = Path(output_dir)
+        self.retention = Retention(self.output_dir, max_bytes)
         self.workers = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="heurist-job")
 
     def make_image(self, params: GenerationParams, api_key: str | None) -> SavedImage:
@@ -124,7 +133,9 @@ class JobRunner:
         record = result.to_record()
         # The time the user waited for the image, the same in the page and in the PNG.
         record["elapsed_s"] = round(time.monotonic() - started, 3)
-        return SavedImage(save_png(data, record, self.output_dir), record)
+        path = save_png(data, record, self.output_dir)
+        self.retention.add(path)
+        return SavedImage(path, record)
 
     async def stream(
         self, jobs: Sequence[GenerationParams], api_key: str | None

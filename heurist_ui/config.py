@@ -17,6 +17,8 @@ DEFAULT_MODELS_URL = (
 DEFAULT_LLM_BASE_URL = "https://llm-gateway.heurist.xyz/v1"
 DEFAULT_OUTPUT_DIR = "outputs"
 DEFAULT_CACHE_DIR = "~/.cache/heurist_ui"
+# A Space's disk is small and shared by every visitor, for weeks: keep the last GB of images.
+SPACE_OUTPUT_MAX_MB = 1024.0
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,11 @@ class Settings:
     llm_base_url: str = DEFAULT_LLM_BASE_URL
     output_dir: Path = field(default_factory=lambda: Path(DEFAULT_OUTPUT_DIR))
     cache_dir: Path = field(default_factory=lambda: Path(DEFAULT_CACHE_DIR).expanduser())
+    output_max_mb: float | None = None  # None: keep every image
+
+    @property
+    def output_max_bytes(self) -> int | None:
+        return None if self.output_max_mb is None else int(self.output_max_mb * 1024 * 1024)
 
     @property
     def has_key(self) -> bool:
@@ -43,6 +50,7 @@ def load_settings(
     llm_base_url: str | None = None,
     output_dir: str | Path | None = None,
     cache_dir: str | Path | None = None,
+    output_max_mb: float | str | None = None,
     env_file: str | Path | None = ".env",
 ) -> Settings:
     """Resolve settings: argument, then environment, then the .env file, then the default.
@@ -73,7 +81,25 @@ def load_settings(
         ),
         output_dir=Path(pick(output_dir, "HEURIST_OUTPUT_DIR") or DEFAULT_OUTPUT_DIR),
         cache_dir=Path(pick(cache_dir, "HEURIST_CACHE_DIR") or DEFAULT_CACHE_DIR).expanduser(),
+        output_max_mb=_megabytes(pick(output_max_mb, "HEURIST_OUTPUT_MAX_MB")),
     )
+
+
+def _megabytes(value: str | None) -> float | None:
+    """The cap in MB: a positive number, 0 or 'none' for none; a Space's default on a Space."""
+    if value is None:
+        return SPACE_OUTPUT_MAX_MB if os.environ.get("SPACE_ID") else None
+    if value.strip().lower() in ("0", "none", "unlimited"):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(
+            f"HEURIST_OUTPUT_MAX_MB must be a number of megabytes (or none), not {value[:20]!r}."
+        ) from None
+    if number < 0 or number != number:
+        raise ValueError("HEURIST_OUTPUT_MAX_MB must be 0 (none) or more.")
+    return number or None
 
 
 APP_ROOT = Path(__file__).resolve().parent.parent

@@ -321,6 +321,8 @@ async def run_grid(
     if not images:
         raise gr.Error(next(iter(errors.values())), title="Every cell failed")
     grid_path, zip_path = save_grid(plan, images, errors, studio.runner.output_dir)
+    studio.runner.retention.add(grid_path)
+    studio.runner.retention.add(zip_path)
     download = gr.update(value=str(zip_path), visible=True)
     yield str(grid_path), _gallery(plan, images), _records(plan, images, errors), download
 

@@ -45,6 +45,7 @@ class Studio:
             client,
             Path(output_dir or client.settings.output_dir),
             max_workers=job_workers(concurrency),
+            max_bytes=client.settings.output_max_bytes,
         )
         enhancer = PromptEnhancer(client.settings)
         return cls(client, runner, enhancer, sandbox=sandbox, concurrency=concurrency)
