@@ -20,6 +20,19 @@ from .results import record_markdown
 from .studio import Studio
 
 PRIVATE = {"api_visibility": "private"}
+# /compare's inputs before the key, in order.
+GRID_INPUTS = (
+    "prompt",
+    "neg_prompt",
+    "model_ids",
+    "axis",
+    "values",
+    "width",
+    "height",
+    "num_iterations",
+    "guidance_scale",
+    "seed",
+)
 STREAM_EVERY = 0.25  # seconds between updates of the cells while a grid runs
 INSTANT = {"queue": False, "show_progress": "hidden", **PRIVATE}
 AXIS_HINTS = {
@@ -246,18 +259,8 @@ async def compare(
     progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's idiom)
 ) -> AsyncIterator[tuple]:
     """Compare models and settings: every cell one job, all at once; (grid, cells, records)."""
-    inputs = (
-        prompt,
-        neg_prompt,
-        model_ids,
-        axis,
-        values,
-        width,
-        height,
-        num_iterations,
-        guidance_scale,
-        seed,
-    )
+    given = locals()
+    inputs = tuple(given[name] for name in GRID_INPUTS)
     async for grid, cells, records, _ in run_grid(studio, inputs, api_key, False, progress):
         yield grid, cells, records
 
@@ -278,18 +281,8 @@ def page_handler(studio: Studio) -> Callable[..., AsyncIterator[tuple]]:
         triggers: bool,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's injection idiom)
     ) -> AsyncIterator[tuple]:
-        inputs = (
-            prompt,
-            neg_prompt,
-            model_ids,
-            axis,
-            values,
-            width,
-            height,
-            num_iterations,
-            guidance_scale,
-            seed,
-        )
+        given = locals()
+        inputs = tuple(given[name] for name in GRID_INPUTS)
         async for step in run_grid(studio, inputs, api_key, triggers, progress):
             yield step
 

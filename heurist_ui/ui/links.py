@@ -147,27 +147,15 @@ def wire(demo: gr.Blocks, catalogs: CatalogStore, form: Any, results: Any, form_
         show_progress="hidden",
         api_visibility="private",
     )
-    form_link.click(
-        fn=None,
-        inputs=form.settings,
-        outputs=results.link,
-        js=FORM_LINK_JS,
-        api_visibility="private",
-    ).then(
-        fn=lambda: gr.update(visible=True),
-        outputs=results.link,
-        queue=False,
-        api_visibility="private",
-    )
-    results.copy_link.click(
-        fn=None,
-        inputs=results.link_query,
-        outputs=results.link,
-        js=QUERY_LINK_JS,
-        api_visibility="private",
-    ).then(
-        fn=lambda: gr.update(visible=True),
-        outputs=results.link,
-        queue=False,
-        api_visibility="private",
-    )
+    for button, inputs, js in (
+        (form_link, form.settings, FORM_LINK_JS),
+        (results.copy_link, results.link_query, QUERY_LINK_JS),
+    ):
+        button.click(
+            fn=None, inputs=inputs, outputs=results.link, js=js, api_visibility="private"
+        ).then(
+            fn=lambda: gr.update(visible=True),
+            outputs=results.link,
+            queue=False,
+            api_visibility="private",
+        )
