@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import urlparse
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.exceptions import (
     ConnectTimeoutError,
     InvalidHeader,
@@ -27,10 +26,12 @@ from urllib3.util.retry import Retry
 from .catalog import CatalogStore, ModelCatalog
 from .config import Settings, load_settings
 from .cost import estimate_credits
-from .download import download_image
+from .deadline import Deadline, DeadlineAdapter
+from .download import DOWNLOAD_DEADLINE, download_image
 from .errors import (
     APIConnectionError,
     APITimeoutError,
+    HeuristError,
     InvalidRequestError,
     MissingAPIKeyError,
     UnexpectedResponseError,
@@ -193,6 +194,7 @@ class HeuristClient:
         retry_after_max: float = DEFAULT_RETRY_AFTER_MAX,
         pool_size: int = DEFAULT_POOL_SIZE,
         deadline: int = DEFAULT_DEADLINE,
+        download_deadline: float = DOWNLOAD_DEADLINE,
     ) -> None:
         """Arguments win over settings; without settings, load_settings() (env, then .env)."""
         if settings is None:
@@ -206,9 +208,10 @@ class HeuristClient:
         self.settings = settings
         self.timeout = timeout
         self.deadline = deadline
+        self.download_deadline = download_deadline
         self.catalogs = CatalogStore(settings.models_url, settings.cache_dir, catalog)
         self.session = requests.Session()
-        adapter = HTTPAdapter(
+        adapter = DeadlineAdapter(
             pool_connections=4,
             pool_maxsize=pool_size,
             max_retries=_make_retry(max_retries, backoff_factor, retry_after_max),
@@ -285,44 +288,17 @@ class HeuristClient:
             params.seed,
         )
         started = time.monotonic()
+        deadline = Deadline(self.timeout[1], per_request=True)
         try:
-            response = self.session.post(
-                f"{self.base_url}/submit_job",
-                json=build_payload(params, job_id, self.deadline),
-                headers={"Authorization": f"Bearer {key}"},
-                timeout=self.timeout,
-            )
-        except requests.exceptions.ConnectTimeout:
-            raise APITimeoutError(
-                f"Could not connect to Heurist at {host} within {self.timeout[0]:g} s. "
-                "Check your internet connection and HEURIST_BASE_URL, then try again."
-            ) from None
-        except requests.exceptions.Timeout:
-            raise APITimeoutError(
-                f"Heurist did not answer within {self.timeout[1]:g} s. The job may still have "
-                "run (and been billed), so it was not sent again. Try again later."
-            ) from None
-        except (
-            requests.exceptions.ChunkedEncodingError,
-            requests.exceptions.ContentDecodingError,
-        ):
-            raise APIConnectionError(
-                f"Heurist at {host} dropped the connection before finishing its answer. The job "
-                "may still have run (and been billed), so it was not sent again. Try again."
-            ) from None
+            with deadline:
+                response = self.session.post(
+                    f"{self.base_url}/submit_job",
+                    json=build_payload(params, job_id, self.deadline),
+                    headers={"Authorization": f"Bearer {key}"},
+                    timeout=self.timeout,
+                )
         except requests.exceptions.RequestException as exc:
-            if _broke_after_sending(exc):
-                log.warning("Job %s: the connection broke after it was sent", job_id)
-                raise APIConnectionError(
-                    f"The connection to Heurist at {host} broke after the job was sent, so it "
-                    "may have run (and been billed); it was not sent again. Check your Heurist "
-                    "account's usage before trying again."
-                ) from None
-            reason = "the connection was refused" if _refused(exc) else "the connection failed"
-            raise APIConnectionError(
-                f"Could not reach Heurist at {host}: {reason}. Check your internet connection "
-                "and HEURIST_BASE_URL, then try again."
-            ) from None
+            raise self._submit_error(exc, host, job_id, deadline) from None
         elapsed = time.monotonic() - started
         if response.status_code >= 400:
             error = error_from_status(response.status_code, response.text, api_key=key)
@@ -341,10 +317,57 @@ class HeuristClient:
             created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         )
 
+    def _submit_error(
+        self, exc: requests.RequestException, host: str, job_id: str, deadline: Deadline
+    ) -> HeuristError:
+        """What to tell the user when POST /submit_job did not get a whole answer."""
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return APITimeoutError(
+                f"Could not connect to Heurist at {host} within {self.timeout[0]:g} s. "
+                "Check your internet connection and HEURIST_BASE_URL, then try again."
+            )
+        if deadline.expired:
+            log.warning("Job %s: no whole answer within %g s", job_id, deadline.seconds)
+            return APITimeoutError(
+                f"Heurist did not finish answering within {deadline.seconds:g} s, so the call "
+                "was stopped. The job may still have run (and been billed), so it was not sent "
+                "again. Check your Heurist account's usage before trying again."
+            )
+        if isinstance(exc, requests.exceptions.Timeout):
+            return APITimeoutError(
+                f"Heurist did not answer within {self.timeout[1]:g} s. The job may still have "
+                "run (and been billed), so it was not sent again. Try again later."
+            )
+        if isinstance(
+            exc,
+            (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError),
+        ):
+            return APIConnectionError(
+                f"Heurist at {host} dropped the connection before finishing its answer. The job "
+                "may still have run (and been billed), so it was not sent again. Try again."
+            )
+        if _broke_after_sending(exc):
+            log.warning("Job %s: the connection broke after it was sent", job_id)
+            return APIConnectionError(
+                f"The connection to Heurist at {host} broke after the job was sent, so it "
+                "may have run (and been billed); it was not sent again. Check your Heurist "
+                "account's usage before trying again."
+            )
+        reason = "the connection was refused" if _refused(exc) else "the connection failed"
+        return APIConnectionError(
+            f"Could not reach Heurist at {host}: {reason}. Check your internet connection "
+            "and HEURIST_BASE_URL, then try again."
+        )
+
     def download(self, url: str) -> bytes:
         """The image bytes at url, fetched with the safety checks of download.download_image."""
         base_host = urlparse(self.base_url).hostname
-        return download_image(self.session, url, allowed_hosts={base_host} - {None})
+        return download_image(
+            self.session,
+            url,
+            allowed_hosts={base_host} - {None},
+            deadline=self.download_deadline,
+        )
 
 
 def check_key(key: str | None) -> str:

@@ -13,11 +13,13 @@ import requests
 from PIL import Image
 from urllib3.exceptions import ReadTimeoutError
 
+from .deadline import Deadline
 from .errors import ImageDownloadError
 
 MAX_IMAGE_BYTES = 32 * 1024 * 1024
 MAX_IMAGE_PIXELS = 4096 * 4096
-DOWNLOAD_TIMEOUT = (5.0, 30.0)
+DOWNLOAD_TIMEOUT = (5.0, 30.0)  # connect, and each read
+DOWNLOAD_DEADLINE = 60.0  # seconds for the whole download, every redirect included
 MAX_REDIRECTS = 5
 
 # Only these decoders ever see downloaded or uploaded bytes: Pillow's rarer plugins are a
@@ -94,8 +96,34 @@ def download_image(
     allowed_hosts: Collection[str] = (),
     max_bytes: int = MAX_IMAGE_BYTES,
     timeout: float | tuple[float, float] = DOWNLOAD_TIMEOUT,
+    deadline: float = DOWNLOAD_DEADLINE,
 ) -> bytes:
-    """Fetch an image, checking every redirect hop, the size and that the bytes are an image."""
+    """Fetch an image, checking every redirect hop, the size and that the bytes are an image.
+
+    The whole download must finish within `deadline` seconds when session is mounted with a
+    DeadlineAdapter (as HeuristClient's is): a host that trickles bytes cannot hold it longer.
+    """
+    watch = Deadline(deadline)
+    try:
+        with watch:
+            return _download(session, url, allowed_hosts, max_bytes, timeout)
+    except ImageDownloadError:
+        if watch.expired:
+            raise ImageDownloadError(
+                f"The image download took longer than {deadline:g} s, so it was stopped. The "
+                f"image host is too slow right now: generate again later. Link: "
+                f"{_display_url(url)}"
+            ) from None
+        raise
+
+
+def _download(
+    session: requests.Session,
+    url: str,
+    allowed_hosts: Collection[str],
+    max_bytes: int,
+    timeout: float | tuple[float, float],
+) -> bytes:
     current = url
     for hop in range(MAX_REDIRECTS + 1):
         problem = image_url_problem(current, allowed_hosts=allowed_hosts)

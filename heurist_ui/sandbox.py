@@ -13,12 +13,14 @@ Faults queue first in, first out; each POST /submit_job takes the next one (`tim
     status     answer `status`, with optional `body` text and `retry_after` header
     delay      wait `seconds` more, then answer as usual (for client read timeouts)
     drop       announce a 100-byte body, send a few bytes, hang up (recorded as status 0)
+    trickle    answer as usual, but one byte of the body every `seconds`
     shape      a 200 whose body is the URL as `shape` "quoted" (the default), "bare" or
                "object" ({"image_url": ...}), or the literal `body` given ("", "null", ...)
     image_url  a 200 naming `url` (e.g. "file:///etc/passwd") instead of the real image
     image      the job succeeds but fetching its image gives `mode`: "missing" (404),
                "html", "huge" (`size` bytes streamed, 64 MiB by default), "redirect"
-               (302 to `location`) or "not_image" (random bytes served as image/png)
+               (302 to `location`), "not_image" (random bytes served as image/png) or
+               "trickle" (the real image, one byte every `seconds`)
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from http.client import responses
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -92,14 +94,15 @@ REQUIRED_SD = (
     "seed",
 )
 SHAPES = ("quoted", "bare", "object")
-IMAGE_MODES = ("missing", "html", "huge", "redirect", "not_image")
+IMAGE_MODES = ("missing", "html", "huge", "redirect", "not_image", "trickle")
 FAULT_OPTIONS: dict[str, frozenset[str]] = {
     "status": frozenset({"status", "body", "retry_after"}),
     "delay": frozenset({"seconds"}),
     "drop": frozenset(),
+    "trickle": frozenset({"seconds"}),
     "shape": frozenset({"shape", "body", "content_type"}),
     "image_url": frozenset({"url"}),
-    "image": frozenset({"mode", "size", "location"}),
+    "image": frozenset({"mode", "size", "location", "seconds"}),
 }
 FAULT_KINDS = frozenset(FAULT_OPTIONS)
 TEXT = "text/plain; charset=utf-8"
@@ -143,6 +146,7 @@ class _Reply:
     headers: tuple[tuple[str, str], ...] = ()
     drop: bool = False
     stream_bytes: int | None = None
+    trickle: float | None = None  # seconds between single bytes of the body
 
 
 @dataclass(frozen=True)
@@ -299,8 +303,16 @@ def _check_fault(kind: str, times: int, options: dict[str, Any]) -> None:
         raise ValueError(f"Fault {kind!r} takes no option(s) {sorted(unknown)}")
     if kind == "status" and not (_is_int(options.get("status")) and 200 <= options["status"] < 600):
         raise ValueError("A 'status' fault needs status=<200..599>")
-    if kind == "delay" and not (_is_number(options.get("seconds")) and options["seconds"] >= 0):
-        raise ValueError("A 'delay' fault needs seconds=<non-negative number>")
+    if kind in ("delay", "trickle") and not (
+        _is_number(options.get("seconds")) and options["seconds"] >= 0
+    ):
+        raise ValueError(f"A {kind!r} fault needs seconds=<non-negative number>")
+    if (
+        kind == "image"
+        and options.get("mode") == "trickle"
+        and not (_is_number(options.get("seconds")) and options["seconds"] >= 0)
+    ):
+        raise ValueError("A 'trickle' image needs seconds=<non-negative number>")
     if kind == "shape" and "body" not in options and options.get("shape", "quoted") not in SHAPES:
         raise ValueError(f"A 'shape' fault needs shape in {SHAPES} or body=<text>")
     if kind == "image_url" and not isinstance(options.get("url"), str):
@@ -614,6 +626,8 @@ class Sandbox:
             if fault is not None and fault.kind == "delay":
                 self._sleep(fault.options["seconds"])
             reply, url = self._answer_submission(request, payload, fault)
+            if fault is not None and fault.kind == "trickle" and reply.status == 200:
+                reply = replace(reply, trickle=float(fault.options["seconds"]))
             self._record(request, payload, reply, url)
         finally:
             with self._lock:
@@ -661,7 +675,9 @@ class Sandbox:
             content_type = options.get("content_type", JSON)
             return _Reply(200, str(options["body"]).encode("utf-8"), content_type), None
         if kind == "image":
-            self._store(job_id, _Stored(None, options))
+            sd = payload["model_input"]["SD"]
+            png = self._render(sd, payload) if options["mode"] == "trickle" else None
+            self._store(job_id, _Stored(png, options))
         else:
             self._store(job_id, _Stored(self._render(payload["model_input"]["SD"], payload)))
         url = self._image_url(job_id)
@@ -733,11 +749,14 @@ class Sandbox:
             return _text(404, "Image not found")
         if stored.fault is None:
             return _Reply(200, stored.png or b"", "image/png")
-        return self._image_fault(stored.fault)
+        return self._image_fault(stored)
 
     @staticmethod
-    def _image_fault(options: dict[str, Any]) -> _Reply:
+    def _image_fault(stored: _Stored) -> _Reply:
+        options = stored.fault or {}
         mode = options["mode"]
+        if mode == "trickle":
+            return _Reply(200, stored.png or b"", "image/png", trickle=float(options["seconds"]))
         if mode == "missing":
             return _text(404, "Image not found")
         if mode == "html":
@@ -869,6 +888,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if reply.stream_bytes is not None:
             self._stream(reply.stream_bytes)
+        elif reply.trickle is not None:
+            self._trickle(reply.body, reply.trickle)
         else:
             self.wfile.write(reply.body)
 
@@ -881,6 +902,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(head.encode("ascii") + b'"http://')
         self.wfile.flush()
         self.close_connection = True
+
+    def _trickle(self, body: bytes, interval: float) -> None:
+        """Send body one byte at a time, `interval` seconds apart (until the sandbox stops)."""
+        stopping = self.server.sandbox._stopping
+        for index in range(len(body)):
+            self.wfile.write(body[index : index + 1])
+            self.wfile.flush()
+            if stopping.wait(interval):
+                self.close_connection = True
+                return
 
     def _stream(self, total: int) -> None:
         """Send `total` bytes that start like a PNG, chunk by chunk, never holding them all."""

@@ -22,6 +22,7 @@ from heurist_ui.errors import (
     APITimeoutError,
     AuthenticationError,
     HeuristError,
+    ImageDownloadError,
     InsufficientCreditsError,
     InvalidRequestError,
     MissingAPIKeyError,
@@ -568,3 +569,42 @@ def test_a_refused_connection_still_says_could_not_reach(make_client, closed_por
         make_client(base_url=f"http://127.0.0.1:{closed_port}").generate(
             prompt="a cat", model_id="SDXL"
         )
+
+
+def test_an_answer_trickled_byte_by_byte_is_stopped_at_the_deadline(make_client, sandbox):
+    # Each byte comes well within the read timeout, so only an overall deadline can end this
+    # (the sandbox's answer is about 90 bytes: 20 s at this pace).
+    sandbox.add_fault("trickle", seconds=0.25)
+
+    with pytest.raises(APITimeoutError) as caught:
+        make_client(timeout=(2, 1.0)).generate(prompt="a cat", model_id="SDXL")
+
+    message = str(caught.value)
+    assert "did not finish answering within 1 s" in message
+    assert "may still have run" in message and "not sent again" in message
+    assert len(sandbox.submissions) == 1
+
+
+def test_a_finished_call_leaves_its_pooled_connection_alone(make_client, sandbox):
+    client = make_client(timeout=(2, 0.5))
+    for _ in range(3):
+        client.generate(prompt="a cat", model_id="SDXL")
+    time.sleep(0.7)  # past every deadline of the calls above: the watchdog has run them out
+
+    result = client.generate(prompt="a cat", model_id="SDXL")
+
+    assert result.url.startswith(sandbox.url)
+    assert len(sandbox.submissions) == 4
+
+
+def test_an_image_trickled_byte_by_byte_is_stopped_at_the_download_deadline(make_client, sandbox):
+    client = make_client(download_deadline=0.5)
+    sandbox.add_fault("image", mode="trickle", seconds=0.05)
+    result = client.generate(prompt="a cat", model_id="SDXL")
+
+    with pytest.raises(ImageDownloadError) as caught:
+        client.download(result.url)
+
+    message = str(caught.value)
+    assert "took longer than 0.5 s" in message and "generate again" in message
+    assert "?" not in message.split("Link:")[1]  # the link is shown without its query
