@@ -391,3 +391,31 @@ def test_a_mangled_pasted_key_gets_a_message_about_the_key(app, sandbox, key):
     assert "Could not reach" not in outcome.message
     assert "key" in outcome.message.lower()
     assert sandbox.submissions == []
+
+
+def test_a_visitors_mistake_is_one_short_log_line_without_a_traceback(app, sandbox, capfd, caplog):
+    capfd.readouterr()
+    huge_name = "x" * 100_000  # echoed whole, it would add 100 KB to the answer and the log
+    with caplog.at_level("INFO", logger="heurist_ui"):
+        outcome = call_generate(app.url, generate_data(model_id=huge_name))
+        call_generate(app.url, generate_data(prompt=""))
+
+    assert outcome.clear_error and len(outcome.message) < 2000
+    refusals = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Refused:")]
+    assert len(refusals) == 2, refusals
+    assert all(len(line) < 250 and "\n" not in line for line in refusals)
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err
+    assert len(out + err) < 5000
+    assert sandbox.submissions == []
+
+
+def test_a_wrong_number_of_values_is_named_not_answered_with_a_null_error(app, sandbox):
+    short = call_generate(app.url, generate_data()[:-1])
+    extra = call_generate(app.url, [*generate_data(), "surplus"])
+
+    for outcome in (short, extra):
+        assert outcome.clear_error, outcome.raw
+        assert "/generate takes 10 values" in outcome.message and "Prompt" in outcome.message
+    assert "sent 9" in short.message and "sent 11" in extra.message
+    assert sandbox.submissions == []

@@ -171,6 +171,15 @@ class Session:
             self.rest("mangled key", api_key=mangled)
         self.rest("success again", api_key=key)
 
+        # A script that sends one value too few or too many, the key (SENTINEL whatever the
+        # server has) among them: Gradio's own check would log every value it got.
+        data = generate_data(api_key=SENTINEL)
+        for label, values in (("one value short", data[1:]), ("one extra", [*data, SENTINEL])):
+            outcome = call_generate(self.app.url, values)
+            self.texts.append((f"/generate response ({label})", outcome.raw))
+            assert outcome.clear_error, outcome.raw
+            assert f"takes {len(data)} values" in outcome.message
+
     def surfaces(self) -> list[tuple[str, str | bytes]]:
         """Every place the session could have leaked a key into."""
         found: list[tuple[str, str | bytes]] = list(self.texts)

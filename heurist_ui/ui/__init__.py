@@ -18,6 +18,7 @@ from . import (
     prompt_help,
     results,
 )
+from .errors import check_input_count
 from .launch import launch_options
 from .studio import Studio
 
@@ -59,6 +60,7 @@ def build(studio: Studio) -> gr.Blocks:
         compare.wire(studio, grid, api_key, form, tabs)
         png_info.wire(png, form, tabs, studio.catalogs)
         mcp_tools.wire(studio)
+    check_input_count(demo)
     return demo
 
 

@@ -13,6 +13,7 @@ import gradio as gr
 from ..compare import AXES, GridPlan, plan_grid, save_grid
 from ..errors import HeuristError
 from . import controls
+from .errors import user_error
 from .form import Form, apply_settings
 from .key import NO_KEY_MESSAGE
 from .mcp_tools import hide_from_mcp
@@ -295,11 +296,11 @@ async def run_grid(
     """Plan, run every cell at once, stream the cells; the grid and its ZIP at the end."""
     key = (api_key or "").strip() or None
     if key is None and not studio.client.has_key:
-        raise gr.Error(NO_KEY_MESSAGE, title="No API key")
+        raise user_error(NO_KEY_MESSAGE, title="No API key")
     try:
         plan = grid_plan(studio, *inputs, triggers=triggers)
     except HeuristError as error:
-        raise gr.Error(str(error), title="Check the grid") from None
+        raise user_error(str(error), title="Check the grid") from None
     images, errors = {}, {}
     total = len(plan.cells)
     progress((0, total), desc=f"0 of {total}")
@@ -310,9 +311,9 @@ async def run_grid(
                 shown = time.monotonic()
                 yield step
     except HeuristError as error:  # refused before anything was sent
-        raise gr.Error(str(error), title="Nothing was sent") from None
+        raise user_error(str(error), title="Nothing was sent") from None
     if not images:
-        raise gr.Error(next(iter(errors.values())), title="Every cell failed")
+        raise user_error(next(iter(errors.values())), title="Every cell failed")
     grid_path, zip_path = save_grid(plan, images, errors, studio.runner.output_dir)
     studio.runner.retention.add(grid_path)
     studio.runner.retention.add(zip_path)

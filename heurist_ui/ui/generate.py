@@ -14,6 +14,7 @@ from ..errors import HeuristError
 from ..params import SETTING_FIELDS
 from ..prompt_help import NO_STYLE
 from . import controls, prompt_help
+from .errors import user_error
 from .form import SAVE_FORM_JS, Form, restore_form_js
 from .key import NO_KEY_MESSAGE
 from .mcp_tools import hide_from_mcp
@@ -201,11 +202,11 @@ def prepare_jobs(studio: Studio, api_key: str, num_images: Any, **settings: Any)
     """(jobs, key) for a batch, or a gr.Error that says what to fix; nothing is sent."""
     key = (api_key or "").strip() or None
     if key is None and not studio.client.has_key:
-        raise gr.Error(NO_KEY_MESSAGE, title="No API key")
+        raise user_error(NO_KEY_MESSAGE, title="No API key")
     try:
         return prepare_batch(studio.client, num_images, **settings), key
     except HeuristError as error:
-        raise gr.Error(str(error), title="Check the settings") from None
+        raise user_error(str(error), title="Check the settings") from None
 
 
 async def generate_images(
@@ -257,7 +258,7 @@ def page_handler(studio: Studio, pages: PageBatches) -> Callable[..., AsyncItera
                 studio.catalogs, style, prompt, neg_prompt, model_id
             )
         except HeuristError as error:
-            raise gr.Error(str(error), title="Check the settings") from None
+            raise user_error(str(error), title="Check the settings") from None
         jobs, key = prepare_jobs(studio, api_key, num_images, **settings)
         jobs = [job.with_notes(**notes) for job in jobs] if notes else jobs
         batch, session = Batch(len(jobs)), (request and request.session_hash) or ""

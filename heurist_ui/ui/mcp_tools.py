@@ -21,6 +21,7 @@ from ..cost import estimate_credits
 from ..errors import HeuristError
 from ..params import validate
 from ..preview import contact_sheet
+from .errors import user_error
 from .studio import Studio
 
 log = logging.getLogger(__name__)
@@ -104,7 +105,7 @@ def generate_tool(studio: Studio) -> Callable:
         """
         key = (x_heurist_key or "").strip() or None
         if key is None and not studio.client.has_key:
-            raise gr.Error(NO_KEY)
+            raise user_error(NO_KEY)
         try:
             jobs = prepare_batch(
                 studio.client,
@@ -118,7 +119,7 @@ def generate_tool(studio: Studio) -> Callable:
                 seed=-1 if seed is None else seed,
             )
         except HeuristError as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(str(error)) from None
         saved, failures = [], []
         try:
             async for outcome in studio.runner.stream(jobs, key):
@@ -127,9 +128,9 @@ def generate_tool(studio: Studio) -> Callable:
                 else:
                     saved.append((outcome.index, outcome.image))
         except HeuristError as error:  # refused before anything was sent
-            raise gr.Error(str(error)) from None
+            raise user_error(str(error)) from None
         if not saved:
-            raise gr.Error(summarize_failures(failures, len(jobs)))
+            raise user_error(summarize_failures(failures, len(jobs)))
         images = [image for _, image in sorted(saved, key=lambda pair: pair[0])]
         root = public_root(request)
         report: dict[str, Any] = {"images": [_summary(image, root) for image in images]}
@@ -214,7 +215,7 @@ def cost_tool(studio: Studio) -> Callable:
             )
             images = check_count(1 if count is None else count)
         except HeuristError as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(str(error)) from None
         each = estimate_credits(chosen.type, params.width, params.height, params.num_iterations)
         return json.dumps(
             {
@@ -276,7 +277,7 @@ def enhance_tool(studio: Studio) -> Callable[..., str]:
         """
         key = (x_heurist_key or "").strip()
         if not key and not studio.client.has_key:
-            raise gr.Error(NO_KEY)
+            raise user_error(NO_KEY)
         return enhance_text(
             studio,
             description,

@@ -14,6 +14,7 @@ from ..enhance import LEVEL_NAMES, check_request
 from ..errors import HeuristError
 from ..params import SETTING_FIELDS
 from ..prompt_help import NO_STYLE, apply_style, examples_for, style_names
+from .errors import user_error
 from .form import Form
 from .key import NO_KEY_MESSAGE
 from .markup import as_text
@@ -129,7 +130,7 @@ def enhance_text(
     """The enhanced prompt for the model's family, or a gr.Error that leaves the form alone."""
     key = str(api_key or "").strip() or None
     if key is None and not studio.client.has_key:
-        raise gr.Error(NO_KEY_MESSAGE, title="No API key")
+        raise user_error(NO_KEY_MESSAGE, title="No API key")
     catalog = studio.catalog
     try:
         model = catalog.get(str(model_id))
@@ -146,7 +147,7 @@ def enhance_text(
         )
         return studio.enhancer.enhance(request, api_key=key)
     except HeuristError as error:
-        raise gr.Error(str(error), title="Enhance failed") from None
+        raise user_error(str(error), title="Enhance failed") from None
 
 
 def rest_endpoint(studio: Studio) -> Callable[..., str]:

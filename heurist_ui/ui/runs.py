@@ -11,6 +11,7 @@ import gradio as gr
 from ..batch import Outcome, summarize_failures
 from ..errors import HeuristError
 from ..params import GenerationParams
+from .errors import user_error
 from .results import caption_for
 from .studio import Studio
 
@@ -43,7 +44,9 @@ class Batch:
     def report(self) -> None:
         """Tell the user what failed: an error if nothing arrived, else a warning."""
         if self.failures and not self.records:
-            raise gr.Error(summarize_failures(self.failures, self.count), title="Generation failed")
+            raise user_error(
+                summarize_failures(self.failures, self.count), title="Generation failed"
+            )
         if self.failures:
             gr.Warning(summarize_failures(self.failures, self.count))
 
@@ -102,4 +105,4 @@ async def stream_batch(
             progress((batch.done, batch.count), desc=f"{batch.done} of {batch.count}")
             yield view()
     except HeuristError as error:  # refused before anything was sent
-        raise gr.Error(str(error), title="Nothing was sent") from None
+        raise user_error(str(error), title="Nothing was sent") from None
