@@ -54,6 +54,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="keep the saved images under MB megabytes, deleting the oldest "
         "(HEURIST_OUTPUT_MAX_MB; default: no cap, 1024 on a Hugging Face Space)",
     )
+    parser.add_argument(
+        "--rate-limit",
+        metavar="N",
+        help="at most N images a minute per visitor on the server's key (HEURIST_RATE_LIMIT; "
+        "default: none locally, 30 when shared or on a Hugging Face Space; 0: none)",
+    )
     args = parser.parse_args(argv)
     if args.auth and ":" not in args.auth:
         parser.error("--auth takes USER:PASSWORD")
@@ -95,7 +101,12 @@ def main(argv: list[str] | None = None) -> None:
     from heurist_ui.ui import launch_options
 
     try:
-        settings = load_settings(env_file=args.env_file, output_max_mb=args.output_max_mb)
+        settings = load_settings(
+            env_file=args.env_file,
+            output_max_mb=args.output_max_mb,
+            rate_limit=args.rate_limit,
+            shared=args.share,
+        )
     except ValueError as error:
         raise SystemExit(f"app.py: {error}") from None
     if args.sandbox:
@@ -108,6 +119,8 @@ def main(argv: list[str] | None = None) -> None:
             models_url=sandbox.models_url,
             llm_base_url=sandbox.llm_base_url,
             output_max_mb=args.output_max_mb,
+            rate_limit=args.rate_limit,
+            shared=args.share,
             env_file=args.env_file,
         )
         logging.getLogger("heurist_ui").info("Sandbox API running at %s", sandbox.url)

@@ -19,6 +19,8 @@ DEFAULT_OUTPUT_DIR = "outputs"
 DEFAULT_CACHE_DIR = "~/.cache/heurist_ui"
 # A Space's disk is small and shared by every visitor, for weeks: keep the last GB of images.
 SPACE_OUTPUT_MAX_MB = 1024.0
+# Shared or on a Space, anyone may spend the server key's credits: images a minute per visitor.
+SHARED_RATE_LIMIT = 30
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class Settings:
     output_dir: Path = field(default_factory=lambda: Path(DEFAULT_OUTPUT_DIR))
     cache_dir: Path = field(default_factory=lambda: Path(DEFAULT_CACHE_DIR).expanduser())
     output_max_mb: float | None = None  # None: keep every image
+    rate_limit: int | None = None  # images a minute per visitor on the server's key; None: off
 
     @property
     def output_max_bytes(self) -> int | None:
@@ -51,12 +54,15 @@ def load_settings(
     output_dir: str | Path | None = None,
     cache_dir: str | Path | None = None,
     output_max_mb: float | str | None = None,
+    rate_limit: int | str | None = None,
+    shared: bool = False,
     env_file: str | Path | None = ".env",
 ) -> Settings:
     """Resolve settings: argument, then environment, then the .env file, then the default.
 
     The API key comes from HEURIST_API_KEY, or AUTH_KEY (the name Heurist's own demo uses).
-    The .env file is read without touching os.environ.
+    The .env file is read without touching os.environ. shared (a public link) turns the
+    per-visitor rate limit on by default, as a Space (SPACE_ID set) does.
     """
     file_values = {}
     if env_file is not None and Path(env_file).is_file():
@@ -82,7 +88,26 @@ def load_settings(
         output_dir=Path(pick(output_dir, "HEURIST_OUTPUT_DIR") or DEFAULT_OUTPUT_DIR),
         cache_dir=Path(pick(cache_dir, "HEURIST_CACHE_DIR") or DEFAULT_CACHE_DIR).expanduser(),
         output_max_mb=_megabytes(pick(output_max_mb, "HEURIST_OUTPUT_MAX_MB")),
+        rate_limit=_per_minute(pick(rate_limit, "HEURIST_RATE_LIMIT"), shared),
     )
+
+
+def _per_minute(value: str | None, shared: bool) -> int | None:
+    """Images a minute per visitor: a whole number, 0 or 'none' for no limit; on when public."""
+    if value is None:
+        return SHARED_RATE_LIMIT if shared or os.environ.get("SPACE_ID") else None
+    if value.strip().lower() in ("0", "none", "off"):
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(
+            f"HEURIST_RATE_LIMIT must be a whole number of images a minute (or none), "
+            f"not {value[:20]!r}."
+        ) from None
+    if number < 0:
+        raise ValueError("HEURIST_RATE_LIMIT must be 0 (none) or more.")
+    return number or None
 
 
 def _megabytes(value: str | None) -> float | None:

@@ -89,6 +89,7 @@ def running_studio(
     api_key: str | None,
     concurrency: int | None = None,
     port: int | None = None,
+    rate_limit: int | None = None,
 ) -> Iterator[RunningStudio]:
     """The app as `python app.py --sandbox` builds it, over `sandbox`, files under `folder`.
 
@@ -106,6 +107,7 @@ def running_studio(
             llm_base_url=sandbox.llm_base_url,
             output_dir=folder / "out",
             cache_dir=folder / "cache",
+            rate_limit=rate_limit,
             env_file=None,
         )
         demo, studio = build_app(settings, sandbox=True, concurrency=concurrency)

@@ -18,7 +18,7 @@ from .form import Form, apply_settings
 from .key import NO_KEY_MESSAGE
 from .mcp_tools import hide_from_mcp
 from .results import record_markdown
-from .studio import Studio
+from .studio import Studio, bind
 
 PRIVATE = {"api_visibility": "private"}
 # /compare's inputs before the key, in order.
@@ -177,7 +177,7 @@ def wire(studio: Studio, panel: ComparePanel, api_key: gr.Textbox, form: Form, t
     )
     panel.stop.click(fn=None, cancels=[run], **PRIVATE)
     gr.Button(visible=False).click(
-        hide_from_mcp(partial(compare, studio)),
+        hide_from_mcp(bind(compare, studio)),
         [*panel.inputs, api_key],
         outputs,
         api_name="compare",
@@ -257,12 +257,14 @@ async def compare(
     guidance_scale: float,
     seed: float,
     api_key: str,
+    request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
     progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's idiom)
 ) -> AsyncIterator[tuple]:
     """Compare models and settings: every cell one job, all at once; (grid, cells, records)."""
     given = locals()
     inputs = tuple(given[name] for name in GRID_INPUTS)
-    async for grid, cells, records, _ in run_grid(studio, inputs, api_key, False, progress):
+    steps = run_grid(studio, inputs, api_key, False, progress, request)
+    async for grid, cells, records, _ in steps:
         yield grid, cells, records
 
 
@@ -280,18 +282,24 @@ def page_handler(studio: Studio) -> Callable[..., AsyncIterator[tuple]]:
         seed: float,
         api_key: str,
         triggers: bool,
+        request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's injection idiom)
     ) -> AsyncIterator[tuple]:
         given = locals()
         inputs = tuple(given[name] for name in GRID_INPUTS)
-        async for step in run_grid(studio, inputs, api_key, triggers, progress):
+        async for step in run_grid(studio, inputs, api_key, triggers, progress, request):
             yield step
 
     return compare_in_page
 
 
 async def run_grid(
-    studio: Studio, inputs: Any, api_key: Any, triggers: Any, progress: gr.Progress
+    studio: Studio,
+    inputs: Any,
+    api_key: Any,
+    triggers: Any,
+    progress: gr.Progress,
+    request: gr.Request | None = None,
 ) -> AsyncIterator[tuple]:
     """Plan, run every cell at once, stream the cells; the grid and its ZIP at the end."""
     key = (api_key or "").strip() or None
@@ -301,6 +309,7 @@ async def run_grid(
         plan = grid_plan(studio, *inputs, triggers=triggers)
     except HeuristError as error:
         raise user_error(str(error), title="Check the grid") from None
+    studio.check_rate(key, request, len(plan.cells))
     images, errors = {}, {}
     total = len(plan.cells)
     progress((0, total), desc=f"0 of {total}")

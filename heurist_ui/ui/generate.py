@@ -20,7 +20,7 @@ from .key import NO_KEY_MESSAGE
 from .mcp_tools import hide_from_mcp
 from .results import Results
 from .runs import Batch, PageBatches, View, stream_batch
-from .studio import Studio
+from .studio import Studio, bind
 
 PRIVATE = {"api_visibility": "private"}
 INSTANT = {"queue": False, "show_progress": "hidden", **PRIVATE}
@@ -188,7 +188,7 @@ def wire_run(studio: Studio, panel: Generator, api_key: gr.Textbox, results: Res
     )
     panel.stop.click(fn=None, cancels=[run], **PRIVATE)
     gr.Button(visible=False).click(
-        hide_from_mcp(partial(generate_images, studio)),  # agents get generate_images instead
+        hide_from_mcp(bind(generate_images, studio)),  # agents get generate_images instead
         inputs,
         outputs,
         api_name="generate",
@@ -198,15 +198,23 @@ def wire_run(studio: Studio, panel: Generator, api_key: gr.Textbox, results: Res
     return run
 
 
-def prepare_jobs(studio: Studio, api_key: str, num_images: Any, **settings: Any) -> tuple:
+def prepare_jobs(
+    studio: Studio,
+    api_key: str,
+    num_images: Any,
+    request: gr.Request | None = None,
+    **settings: Any,
+) -> tuple:
     """(jobs, key) for a batch, or a gr.Error that says what to fix; nothing is sent."""
     key = (api_key or "").strip() or None
     if key is None and not studio.client.has_key:
         raise user_error(NO_KEY_MESSAGE, title="No API key")
     try:
-        return prepare_batch(studio.client, num_images, **settings), key
+        jobs = prepare_batch(studio.client, num_images, **settings)
     except HeuristError as error:
         raise user_error(str(error), title="Check the settings") from None
+    studio.check_rate(key, request, len(jobs))
+    return jobs, key
 
 
 async def generate_images(
@@ -221,11 +229,12 @@ async def generate_images(
     seed: float,
     num_images: float,
     api_key: str,
+    request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
     progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's injection idiom)
 ) -> AsyncIterator[View]:
     """Generate num_images images as parallel jobs, streaming each into the gallery."""
     settings = {name: value for name, value in locals().items() if name in SETTING_FIELDS}
-    jobs, key = prepare_jobs(studio, api_key, num_images, **settings)
+    jobs, key = prepare_jobs(studio, api_key, num_images, request, **settings)
     batch = Batch(len(jobs))
     async for view in stream_batch(studio, batch, jobs, key, progress, batch.view):
         yield view
@@ -259,7 +268,7 @@ def page_handler(studio: Studio, pages: PageBatches) -> Callable[..., AsyncItera
             )
         except HeuristError as error:
             raise user_error(str(error), title="Check the settings") from None
-        jobs, key = prepare_jobs(studio, api_key, num_images, **settings)
+        jobs, key = prepare_jobs(studio, api_key, num_images, request, **settings)
         jobs = [job.with_notes(**notes) for job in jobs] if notes else jobs
         batch, session = Batch(len(jobs)), (request and request.session_hash) or ""
         pages.start(session, batch)

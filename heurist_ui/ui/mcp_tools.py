@@ -120,6 +120,7 @@ def generate_tool(studio: Studio) -> Callable:
             )
         except HeuristError as error:
             raise user_error(str(error)) from None
+        studio.check_rate(key, request, len(jobs))
         saved, failures = [], []
         try:
             async for outcome in studio.runner.stream(jobs, key):
