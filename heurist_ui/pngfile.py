@@ -177,12 +177,29 @@ def _decode_for_saving(data: bytes) -> Image.Image:
         ) from exc
 
 
+def find_saved(output_dir: str | Path, job_id: object) -> Path | None:
+    """The saved image of this job in output_dir, if it is still there (None if it is gone)."""
+    tail = _job_tail(job_id)
+    if tail == "nojob":
+        return None
+    folder = Path(output_dir)
+    for pattern in (f"*/*_{tail}.*", f"*/*_{tail}-*.*"):
+        for path in folder.glob(pattern):
+            if path.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp") and path.is_file():
+                return path
+    return None
+
+
+def _job_tail(job_id: object) -> str:
+    # Job ids share a prefix ("heurist-ui-..."): the unique tail tells files apart.
+    return re.sub(r"[^A-Za-z0-9]", "", str(job_id or ""))[-8:] or "nojob"
+
+
 def _png_name(record: Mapping[str, Any], now: datetime) -> str:
     seed = record.get("seed")
     seed_part = _name_part("" if seed is None else format_number(seed), "noseed")
     model = _name_part(str(record.get("model_id") or ""), "model")[:64].strip("-") or "model"
-    # Job ids share a prefix ("heurist-ui-..."): the unique tail tells files apart.
-    job = re.sub(r"[^A-Za-z0-9]", "", str(record.get("job_id") or ""))[-8:] or "nojob"
+    job = _job_tail(record.get("job_id"))
     return f"{now:%H%M%S}-{now.microsecond:06d}_{seed_part}_{model}_{job}.png"
 
 

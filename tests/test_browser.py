@@ -15,7 +15,7 @@ import pytest
 from ui_helpers import free_port, running_studio
 
 from app import SANDBOX_KEY
-from heurist_ui.pngfile import read_png_metadata, save_png
+from heurist_ui.pngfile import find_saved, read_png_metadata, save_png
 from heurist_ui.sandbox import Sandbox, render_placeholder
 from heurist_ui.ui.form import FORM_STORAGE
 
@@ -200,6 +200,23 @@ def test_ctrl_enter_generates_and_history_survives_a_page_reload(page, app_sandb
     page.reload()
     page.get_by_text("History (this browser, last 50)").click()
     expect(history_cells(page, prompt)).not_to_have_count(0)
+
+
+def test_a_history_row_whose_image_was_deleted_restores_and_says_so(page, app, app_sandbox):
+    prompt = "a kite over the dunes"
+    prompt_box(page).fill(prompt)
+    page.get_by_role("button", name="Generate", exact=True).click()
+    expect(thumbnails(page)).to_have_count(1)
+    saved = find_saved(app.studio.runner.output_dir, app_sandbox.submissions[-1].job_id)
+    assert saved is not None
+    saved.unlink()  # as retention does once the folder is over its cap
+    prompt_box(page).fill("something else")
+
+    page.get_by_text("History (this browser, last 50)").click()
+    history_cells(page, prompt).first.click()
+
+    expect(page.get_by_text("no longer kept here", exact=False)).to_be_visible()
+    expect(prompt_box(page)).to_have_value(prompt)
 
 
 def test_the_form_survives_a_page_reload(page):

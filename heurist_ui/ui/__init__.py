@@ -56,7 +56,9 @@ def build(studio: Studio) -> gr.Blocks:
         run = generate.wire_run(studio, generator, api_key, shown)
         results.wire(shown, form, studio.catalogs)
         links.wire(demo, studio.catalogs, form, shown, generator.link)
-        history.wire(demo, past, run, shown.records, form, studio.catalogs)
+        history.wire(
+            demo, past, run, shown.records, form, studio.catalogs, studio.runner.output_dir
+        )
         compare.wire(studio, grid, api_key, form, tabs)
         png_info.wire(png, form, tabs, studio.catalogs)
         mcp_tools.wire(studio)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from ..catalog import CatalogStore
 from ..params import SETTING_FIELDS
+from ..pngfile import find_saved
 from .form import Form, apply_settings
 
 HISTORY_LIMIT = 50
@@ -17,6 +19,12 @@ HISTORY_STORAGE = "heurist_ui_history"
 # is random per launch, so every restart (each deploy or wake of a Space) emptied the history.
 HISTORY_SECRET = "heurist_ui-history"
 HISTORY_FIELDS = (*SETTING_FIELDS, "prompt_template", "neg_prompt_template", "job_id", "created_at")
+RESTORED = "Settings restored from history."
+IMAGE_GONE = (
+    "Settings restored from history. Its image is no longer kept here (older images are "
+    "deleted to stay within the studio's storage); generate again to remake it, the seed is "
+    "the same."
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,7 @@ def wire(
     records: gr.JSON,
     form: Form,
     catalogs: CatalogStore,
+    output_dir: Path,
 ) -> None:
     """Each finished run adds its records; picking a row restores its settings."""
     quiet = {"show_progress": "hidden", "api_visibility": "private"}
@@ -53,7 +62,7 @@ def wire(
     demo.load(history_rows, history.state, history.table, queue=False, **quiet)
 
     def pick(items: Any, event: gr.SelectData) -> tuple:  # Gradio injects SelectData by type hint
-        return pick_history(catalogs, items, event)
+        return pick_history(catalogs, items, event, output_dir)
 
     history.table.select(
         pick,
@@ -91,13 +100,18 @@ def history_rows(history: Any) -> list[list[Any]]:
     ]
 
 
-def pick_history(catalogs: CatalogStore, history: Any, event: gr.SelectData) -> tuple:
+def pick_history(
+    catalogs: CatalogStore, history: Any, event: gr.SelectData, output_dir: Path | None = None
+) -> tuple:
+    """The row's settings for the form; says so, and whether its image is still kept."""
     items = history.get("items", []) if isinstance(history, dict) else []
     row = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
     if not isinstance(row, int) or not 0 <= row < len(items):
         return (gr.update(),) * (len(SETTING_FIELDS) + 1)
-    gr.Info("Settings restored from history.")
-    return apply_settings(catalogs, items[row])
+    item = items[row]
+    gone = output_dir is not None and find_saved(output_dir, item.get("job_id")) is None
+    gr.Info(IMAGE_GONE if gone else RESTORED)
+    return apply_settings(catalogs, item)
 
 
 def _short(text: str, limit: int = 80) -> str:
