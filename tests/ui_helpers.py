@@ -90,6 +90,7 @@ def running_studio(
     concurrency: int | None = None,
     port: int | None = None,
     rate_limit: int | None = None,
+    output_max_mb: float | None = None,
 ) -> Iterator[RunningStudio]:
     """The app as `python app.py --sandbox` builds it, over `sandbox`, files under `folder`.
 
@@ -108,6 +109,7 @@ def running_studio(
             output_dir=folder / "out",
             cache_dir=folder / "cache",
             rate_limit=rate_limit,
+            output_max_mb=output_max_mb,
             env_file=None,
         )
         demo, studio = build_app(settings, sandbox=True, concurrency=concurrency)

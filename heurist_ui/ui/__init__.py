@@ -29,6 +29,9 @@ CACHE_CLEANING = (30 * 60, 2 * 60 * 60)  # (how often, how old), in seconds
 
 def build(studio: Studio) -> gr.Blocks:
     """The page: a header, one tab per feature, then the events within and between them."""
+    # Saved images are served from the output folder as they are: without this, Gradio copies
+    # each one into its cache as well, and every image is stored (and hashed) twice.
+    gr.set_static_paths([studio.runner.output_dir])
     with gr.Blocks(
         title="Heurist Studio",
         analytics_enabled=False,
