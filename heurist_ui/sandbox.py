@@ -15,7 +15,7 @@ with {"format": "jpeg"}; the latency is set alike with {"seconds": ...} at /_san
     placeholder  the default: a small PNG of shapes and a caption, cheap to draw and to save
     png          a photo-like PNG (a colour ramp under film grain), about 1.6 MB at 1024×1024
     jpeg         the same picture as JPEG (quality 90), about 300 KB at 1024×1024, URL .jpg
-    webp         the same as lossy WebP, about 170 KB at 1024×1024, URL .webp
+    webp         the same as lossy WebP (quality 80), about 160 KB at 1024×1024, URL .webp
 
 Photo-like sizes scale with the pixels, as real answers do; see heurist_ui.sandbox_images for how
 they are rendered in milliseconds. Each job keeps the format it was submitted under.

@@ -1,7 +1,7 @@
 """Photo-like sandbox images that weigh what real generations weigh, rendered cheaply.
 
 `render_photo(width, height, fmt, seed=...)` answers PNG, JPEG (quality 90) or lossy WebP
-bytes. At 1024×1024 they weigh about 1.6 MB, 300 KB and 170 KB, as photos do (placeholder art
+bytes. At 1024×1024 they weigh about 1.6 MB, 300 KB and 160 KB, as photos do (placeholder art
 compresses to almost nothing), and sizes scale with the pixels. The picture is a smooth
 left-to-right colour ramp drawn from the seed over a film grain (blurred noise).
 
