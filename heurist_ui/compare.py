@@ -315,7 +315,7 @@ def save_grid(
         for cell in plan.cells:
             image = images.get((cell.row, cell.column))
             if image is not None:
-                archive.write(image.path, _zip_name(plan, cell))
+                archive.write(image.path, _zip_name(plan, cell, image.path.suffix))
     return grid_path, zip_path
 
 
@@ -325,7 +325,7 @@ def _cell_note(image: SavedImage | None, error: str | None) -> dict[str, Any]:
     return {"job_id": image.record.get("job_id"), "seed": image.record.get("seed")}
 
 
-def _zip_name(plan: GridPlan, cell: Cell) -> str:
+def _zip_name(plan: GridPlan, cell: Cell, suffix: str) -> str:
     value = re.sub(r"[^A-Za-z0-9.-]+", "-", plan.values[cell.column])[:40].strip("-")
     model = re.sub(r"[^A-Za-z0-9.-]+", "-", cell.params.model_id)[:40].strip("-")
-    return f"r{cell.row + 1:02d}c{cell.column + 1:02d}_{model}_{plan.axis}-{value}.png"
+    return f"r{cell.row + 1:02d}c{cell.column + 1:02d}_{model}_{plan.axis}-{value}{suffix}"

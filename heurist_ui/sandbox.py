@@ -1,12 +1,24 @@
 """A local Heurist-compatible image API, with fault injection, for tests and offline demos.
 
     python -m heurist_ui.sandbox --port 8765 [--host 127.0.0.1] [--latency 0.0] [--keys k1,k2]
+                                 [--image-format placeholder|png|jpeg|webp]
 
 Serves POST /submit_job (the sequencer's contract; the answer is the image URL as a JSON string),
-GET /images/<job_id>.png (placeholder art drawn with Pillow) and GET /models.json (the bundled
-catalogue plus two LLM entries, as the real file has). Tests steer it in-process through
-`Sandbox.add_fault(...)`, or over HTTP under /_sandbox/. Raw API keys are never stored or logged:
-only `key_fingerprint(key)` is.
+GET /images/<job_id>.<ext> (the image) and GET /models.json (the bundled catalogue plus two LLM
+entries, as the real file has). Tests steer it in-process through `Sandbox.add_fault(...)`, or
+over HTTP under /_sandbox/. Raw API keys are never stored or logged: only `key_fingerprint(key)`
+is.
+
+The image format (`Sandbox(image_format=...)`, `--image-format`, or POST /_sandbox/image_format
+with {"format": "jpeg"}; the latency is set alike with {"seconds": ...} at /_sandbox/latency):
+
+    placeholder  the default: a small PNG of shapes and a caption, cheap to draw and to save
+    png          a photo-like PNG (a colour ramp under film grain), about 1.6 MB at 1024×1024
+    jpeg         the same picture as JPEG (quality 90), about 300 KB at 1024×1024, URL .jpg
+    webp         the same as lossy WebP (quality 80), about 160 KB at 1024×1024, URL .webp
+
+Photo-like sizes scale with the pixels, as real answers do; see heurist_ui.sandbox_images for how
+they are rendered in milliseconds. Each job keeps the format it was submitted under.
 
 Faults queue first in, first out; each POST /submit_job takes the next one (`times` uses):
 
@@ -49,6 +61,8 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from PIL import Image, ImageDraw, ImageFont
+
+from .sandbox_images import render_photo
 
 logger = logging.getLogger("heurist_ui.sandbox")
 
@@ -94,6 +108,9 @@ REQUIRED_SD = (
     "seed",
 )
 SHAPES = ("quoted", "bare", "object")
+IMAGE_FORMATS = ("placeholder", "png", "jpeg", "webp")
+EXTENSIONS = {"placeholder": "png", "png": "png", "jpeg": "jpg", "webp": "webp"}
+CONTENT_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
 IMAGE_MODES = ("missing", "html", "huge", "redirect", "not_image", "trickle")
 FAULT_OPTIONS: dict[str, frozenset[str]] = {
     "status": frozenset({"status", "body", "retry_after"}),
@@ -151,7 +168,8 @@ class _Reply:
 
 @dataclass(frozen=True)
 class _Stored:
-    png: bytes | None
+    data: bytes | None
+    extension: str = "png"  # the URL's, which names the content type
     fault: dict[str, Any] | None = None
 
 
@@ -218,6 +236,15 @@ def _caption(draw: ImageDraw.ImageDraw, lines: list[str], width: int, height: in
     for row, line in enumerate(lines):
         y = height - box_height + pad + row * (size + pad)
         draw.text((pad, y), line, fill=(240, 240, 240), font=font)
+
+
+def render_image(
+    width: int, height: int, image_format: str, *, prompt: str, model_id: str, seed: int
+) -> bytes:
+    """The image of a job in image_format (one of IMAGE_FORMATS), the same for the same inputs."""
+    if image_format == "placeholder":
+        return render_placeholder(width, height, prompt=prompt, model_id=model_id, seed=seed)
+    return render_photo(width, height, image_format, seed=f"{seed}\x00{model_id}\x00{prompt}")
 
 
 def render_placeholder(width: int, height: int, *, prompt: str, model_id: str, seed: int) -> bytes:
@@ -394,7 +421,8 @@ class Sandbox:
     Use it as a context manager (`with Sandbox() as sb:`), or call start() and stop().
     valid_keys=None accepts any non-empty key; the key "no-credits" always answers 402.
     fail_rate makes each valid submission fail with a 503 at that probability, drawn from
-    random.Random(rng_seed) so a seeded run is reproducible.
+    random.Random(rng_seed) so a seeded run is reproducible. image_format is one of
+    IMAGE_FORMATS (see the module docs).
     """
 
     def __init__(
@@ -407,12 +435,14 @@ class Sandbox:
         fail_rate: float = 0.0,
         rng_seed: int | None = None,
         models_path: str | Path = BUNDLED_MODELS,
+        image_format: str = "placeholder",
     ) -> None:
         if not 0.0 <= fail_rate <= 1.0:
             raise ValueError("fail_rate must be between 0 and 1")
         self.host = host
         self.port = port
         self.latency = latency
+        self.image_format = image_format
         self.fail_rate = fail_rate
         self.models_path = Path(models_path)
         self._valid = None if valid_keys is None else frozenset(map(key_fingerprint, valid_keys))
@@ -499,6 +529,17 @@ class Sandbox:
         self._latency = float(seconds)
 
     @property
+    def image_format(self) -> str:
+        """What new jobs' images are: "placeholder", "png", "jpeg" or "webp"."""
+        return self._image_format
+
+    @image_format.setter
+    def image_format(self, image_format: str) -> None:
+        if image_format not in IMAGE_FORMATS:
+            raise ValueError(f"image_format must be one of {IMAGE_FORMATS}")
+        self._image_format = image_format
+
+    @property
     def in_flight(self) -> int:
         """Submissions received and not yet answered (tests wait on it for a job to be running)."""
         with self._lock:
@@ -534,7 +575,7 @@ class Sandbox:
             return list(self._chats)
 
     def reset(self) -> None:
-        """Forget faults, submissions and images (latency and keys stay)."""
+        """Forget faults, submissions and images (latency, image format and keys stay)."""
         with self._lock:
             self._faults.clear()
             self._submissions.clear()
@@ -587,8 +628,8 @@ class Sandbox:
             while len(self._images) > MAX_STORED_IMAGES:
                 self._images.popitem(last=False)
 
-    def _image_url(self, job_id: str) -> str:
-        return f"{self.url}/images/{quote(job_id, safe='')}.png"
+    def _image_url(self, job_id: str, extension: str) -> str:
+        return f"{self.url}/images/{quote(job_id, safe='')}.{extension}"
 
     def _route(self, request: _Request) -> _Reply:
         """Answer one request (the handler writes the reply)."""
@@ -602,12 +643,15 @@ class Sandbox:
             ("GET", "/_sandbox/submissions"): self._control_submissions,
             ("POST", "/_sandbox/reset"): self._control_reset,
             ("POST", "/_sandbox/latency"): self._control_latency,
+            ("POST", "/_sandbox/image_format"): self._control_image_format,
         }
         handler = routes.get((request.method, path))
         if handler is not None:
             return handler(request)
-        if request.method == "GET" and path.startswith("/images/") and path.endswith(".png"):
-            return self._image(unquote(path[len("/images/") : -len(".png")]))
+        if request.method == "GET" and path.startswith("/images/"):
+            name, _, extension = path[len("/images/") :].rpartition(".")
+            if extension in CONTENT_TYPES:
+                return self._image(unquote(name), extension)
         if any(route_path == path for _, route_path in routes):
             return _text(405)
         return _text(404)
@@ -674,13 +718,17 @@ class Sandbox:
         if kind == "shape" and "body" in options:
             content_type = options.get("content_type", JSON)
             return _Reply(200, str(options["body"]).encode("utf-8"), content_type), None
+        image_format = self.image_format
+        extension = EXTENSIONS[image_format]
         if kind == "image":
             sd = payload["model_input"]["SD"]
-            png = self._render(sd, payload) if options["mode"] == "trickle" else None
-            self._store(job_id, _Stored(png, options))
+            trickled = options["mode"] == "trickle"
+            data = self._render(sd, payload, image_format) if trickled else None
+            self._store(job_id, _Stored(data, extension, options))
         else:
-            self._store(job_id, _Stored(self._render(payload["model_input"]["SD"], payload)))
-        url = self._image_url(job_id)
+            data = self._render(payload["model_input"]["SD"], payload, image_format)
+            self._store(job_id, _Stored(data, extension))
+        url = self._image_url(job_id, extension)
         return self._shaped(url, options.get("shape", "quoted"), options.get("content_type")), url
 
     @staticmethod
@@ -691,10 +739,15 @@ class Sandbox:
         return _Reply(200, json.dumps(data).encode("utf-8"), content_type or JSON)
 
     @staticmethod
-    def _render(sd: dict[str, Any], payload: dict[str, Any]) -> bytes:
+    def _render(sd: dict[str, Any], payload: dict[str, Any], image_format: str) -> bytes:
         seed = sd["seed"] if sd["seed"] >= 0 else secrets.randbelow(2**32)  # as a miner would
-        return render_placeholder(
-            sd["width"], sd["height"], prompt=sd["prompt"], model_id=payload["model_id"], seed=seed
+        return render_image(
+            sd["width"],
+            sd["height"],
+            image_format,
+            prompt=sd["prompt"],
+            model_id=payload["model_id"],
+            seed=seed,
         )
 
     # -- POST /v1/chat/completions (and /chat/completions): the LLM gateway
@@ -740,15 +793,15 @@ class Sandbox:
         self._sleep(self.latency)
         return _json(200, _completion(payload["model"], _sandbox_prompt(messages)))
 
-    # -- GET /images/<job_id>.png
+    # -- GET /images/<job_id>.<ext>
 
-    def _image(self, job_id: str) -> _Reply:
+    def _image(self, job_id: str, extension: str) -> _Reply:
         with self._lock:
             stored = self._images.get(job_id)
-        if stored is None:
+        if stored is None or stored.extension != extension:
             return _text(404, "Image not found")
         if stored.fault is None:
-            return _Reply(200, stored.png or b"", "image/png")
+            return _Reply(200, stored.data or b"", CONTENT_TYPES[extension])
         return self._image_fault(stored)
 
     @staticmethod
@@ -756,7 +809,8 @@ class Sandbox:
         options = stored.fault or {}
         mode = options["mode"]
         if mode == "trickle":
-            return _Reply(200, stored.png or b"", "image/png", trickle=float(options["seconds"]))
+            content_type = CONTENT_TYPES[stored.extension]
+            return _Reply(200, stored.data or b"", content_type, trickle=float(options["seconds"]))
         if mode == "missing":
             return _text(404, "Image not found")
         if mode == "html":
@@ -805,6 +859,13 @@ class Sandbox:
         except (ValueError, TypeError, KeyError):
             return _text(400, 'Send {"seconds": <non-negative number>}')
         return _json(200, {"latency": self.latency})
+
+    def _control_image_format(self, request: _Request) -> _Reply:
+        try:
+            self.image_format = json.loads(request.body)["format"]
+        except (ValueError, TypeError, KeyError):
+            return _text(400, f'Send {{"format": <one of {", ".join(IMAGE_FORMATS)}>}}')
+        return _json(200, {"format": self.image_format})
 
 
 # ---------------------------------------------------------------- HTTP plumbing
@@ -937,6 +998,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keys", default="", help="comma-separated accepted keys (default: any)")
     parser.add_argument("--fail-rate", type=float, default=0.0, help="share of transient 503s")
     parser.add_argument("--seed", type=int, default=None, help="seed for --fail-rate")
+    parser.add_argument(
+        "--image-format",
+        choices=IMAGE_FORMATS,
+        default="placeholder",
+        help="images answered: small placeholder art, or photo-like PNG, JPEG or WebP",
+    )
     args = parser.parse_args(argv)
     keys = [key.strip() for key in args.keys.split(",") if key.strip()] or None
     sandbox = Sandbox(
@@ -946,6 +1013,7 @@ def main(argv: list[str] | None = None) -> int:
         valid_keys=keys,
         fail_rate=args.fail_rate,
         rng_seed=args.seed,
+        image_format=args.image_format,
     )
     with sandbox:
         print(

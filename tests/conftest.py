@@ -38,11 +38,13 @@ def sandbox_server():
 
 @pytest.fixture
 def sandbox(sandbox_server):
-    """The session's sandbox, with no faults, no recorded jobs and no latency."""
+    """The session's sandbox, with no faults, no recorded jobs, no latency, placeholder art."""
     sandbox_server.reset()
     sandbox_server.latency = 0.0
+    sandbox_server.image_format = "placeholder"
     yield sandbox_server
     sandbox_server.latency = 0.0
+    sandbox_server.image_format = "placeholder"
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from PIL import Image
 
 from heurist_ui.batch import (
     MAX_IMAGES,
@@ -65,6 +66,25 @@ def test_run_yields_every_image_with_its_record_saved_alike(client, runner, sand
         assert embedded["elapsed_s"] == outcome.image.record["elapsed_s"]
         assert embedded["seed"] == outcome.params.seed == outcome.image.record["seed"]
     assert len(sandbox.submissions) == 3
+
+
+@pytest.mark.parametrize(
+    ("image_format", "suffix", "pillow_format"),
+    [("png", ".png", "PNG"), ("jpeg", ".jpg", "JPEG"), ("webp", ".webp", "WEBP")],
+)
+def test_run_saves_each_answer_in_its_own_format(
+    client, runner, sandbox, image_format, suffix, pillow_format
+):
+    sandbox.image_format = image_format
+    jobs = prepare_batch(client, 2, "a lighthouse", "SDXL", width=256, height=192)
+    for outcome in runner.run(jobs, None):
+        path = outcome.image.path
+        assert path.suffix == suffix
+        with Image.open(path) as image:
+            assert (image.format, image.size) == (pillow_format, (256, 192))
+        text, embedded = read_png_metadata(path)
+        assert text.startswith("a lighthouse\n")
+        assert embedded == outcome.image.record
 
 
 def test_run_reports_a_failed_job_and_keeps_the_others(client, runner, sandbox):

@@ -125,3 +125,19 @@ def test_a_grid_runs_with_one_failed_cell_in_its_place(client, sandbox, tmp_path
     names = zipfile.ZipFile(zip_path).namelist()
     assert names[0] == "00_grid.png" and names[1:] == sorted(names[1:]) and len(names) == 6
     assert re.fullmatch(r"r01c0[12]_SDXL_seed-[12]\.png", names[1])  # row 1 first
+
+
+def test_a_grids_zip_names_each_cell_by_its_own_format(client, sandbox, tmp_path):
+    sandbox.image_format = "jpeg"
+    grid = plan(client, model_ids=["SDXL"], width=64, height=64)
+    runner = JobRunner(client, tmp_path, max_workers=2)
+    outcomes = list(runner.run([cell.params for cell in grid.cells], None))
+    runner.close()
+    images = {(grid.cells[o.index].row, grid.cells[o.index].column): o.image for o in outcomes}
+
+    grid_path, zip_path = save_grid(grid, images, {}, tmp_path)
+
+    assert grid_path.suffix == ".png"
+    names = zipfile.ZipFile(zip_path).namelist()
+    assert names[0] == "00_grid.png" and len(names) == 3
+    assert all(name.endswith(".jpg") for name in names[1:])

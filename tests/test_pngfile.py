@@ -1,4 +1,4 @@
-"""pngfile: PNGs saved with their record, and metadata read back from any image."""
+"""pngfile: images saved with their record, and metadata read back from any image."""
 
 from __future__ import annotations
 
@@ -139,9 +139,6 @@ def test_save_png_refuses_data_that_is_not_an_image(tmp_path: Path) -> None:
         ("LA", "PNG", "LA"),
         ("P", "PNG", "P"),
         ("I;16", "PNG", "I;16"),
-        ("RGB", "JPEG", "RGB"),
-        ("CMYK", "JPEG", "RGB"),
-        ("RGBA", "WEBP", "RGBA"),
     ],
 )
 def test_save_png_keeps_colour_mode_when_png_can(
@@ -253,3 +250,178 @@ def test_an_unwritable_output_folder_is_refused_without_naming_it(tmp_path):
     with pytest.raises(HeuristError, match="nothing was sent") as raised:
         check_output_dir(blocked / "out")
     assert str(tmp_path) not in str(raised.value)
+
+
+# --- JPEG and WebP answers: kept as they came, with the metadata added --------------------------
+
+
+def _jpeg_segments(data: bytes) -> list[bytes]:
+    """The marker segments between SOI and SOS (a test's own reading of the format)."""
+    segments, position = [], 2
+    while data[position + 1] != 0xDA:
+        end = position + 2 + int.from_bytes(data[position + 2 : position + 4], "big")
+        segments.append(data[position:end])
+        position = end
+    return segments
+
+
+def _riff_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    assert data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    assert int.from_bytes(data[4:8], "little") == len(data) - 8
+    chunks, position = [], 12
+    while position < len(data):
+        size = int.from_bytes(data[position + 4 : position + 8], "little")
+        chunks.append((data[position : position + 4], data[position + 8 : position + 8 + size]))
+        position += 8 + size + (size & 1)
+    assert position == len(data)
+    return chunks
+
+
+def _photo(size: tuple[int, int] = (96, 64)) -> Image.Image:
+    """An image with detail, so encoders have pixels to keep or lose."""
+    image = Image.radial_gradient("L").resize(size).convert("RGB")
+    return Image.merge("RGB", [*image.split()[:2], Image.effect_noise(size, 40)])
+
+
+def _encoded(image: Image.Image, fmt: str, **options: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
+def _old_exif() -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x0131] = "miner 1.0"  # Software
+    exif.get_ifd(0x8769)[0x9286] = b"ASCII\0\0\0an older prompt"
+    return exif
+
+
+@pytest.mark.parametrize("changes", [{}, {"prompt": NON_LATIN, "neg_prompt": "a & <b> </heurist>"}])
+def test_save_png_keeps_a_jpeg_as_it_came_with_the_metadata_added(tmp_path: Path, changes: dict):
+    source = _encoded(_photo(), "JPEG", quality=90, exif=_old_exif())
+    record = make_record(**changes)
+
+    path = save_png(source, record, tmp_path)
+
+    record["url"] = record["url"].split("?")[0]  # the signed part stays out of files
+    saved = path.read_bytes()
+    assert path.suffix == ".jpg"
+    assert read_png_metadata(path) == (format_infotext(record), record)
+    assert SECRET.encode() not in saved and b"an older prompt" not in saved
+    exif_segment, xmp_segment, *rest = _jpeg_segments(saved)
+    assert (
+        exif_segment[4:10] == b"Exif\0\0" and xmp_segment[4:33] == b"http://ns.adobe.com/xap/1.0/\0"
+    )
+    old = [s for s in _jpeg_segments(source) if not s[4:].startswith(b"Exif\0\0")]
+    assert rest == old  # JFIF, tables, frame header: all as they were
+    scan = source.index(b"\xff\xda")
+    assert saved.endswith(source[scan:])  # the compressed pixels, byte for byte
+    with Image.open(path) as image, Image.open(io.BytesIO(source)) as original:
+        assert image.getexif().get_ifd(0x8769)[0x9286].startswith(b"UNICODE\0")
+        assert image.tobytes() == original.tobytes()
+
+
+def test_save_png_replaces_a_jpegs_own_xmp(tmp_path: Path) -> None:
+    xmp = b"<x:xmpmeta><heurist:record>{}</heurist:record></x:xmpmeta>"
+    source = _encoded(_photo(), "JPEG", xmp=xmp)
+    path = save_png(source, make_record(), tmp_path)
+    segments = _jpeg_segments(path.read_bytes())
+    assert sum(s[4:].startswith(b"http://ns.adobe.com/xap/1.0/\0") for s in segments) == 1
+    assert read_png_metadata(path)[1]["job_id"] == make_record()["job_id"]
+
+
+@pytest.mark.parametrize(
+    ("options", "image_chunks"),
+    [
+        ({"quality": 80}, [b"VP8 "]),
+        ({"lossless": True}, [b"VP8L"]),
+        ({"quality": 80, "exif": _old_exif(), "xmp": b"<old/>"}, [b"VP8 "]),
+    ],
+)
+def test_save_png_keeps_a_webp_as_it_came_with_the_metadata_added(
+    tmp_path: Path, options: dict, image_chunks: list[bytes]
+) -> None:
+    source = _encoded(_photo((97, 51)), "WEBP", **options)
+    record = make_record(prompt=NON_LATIN)
+
+    path = save_png(source, record, tmp_path)
+
+    record["url"] = record["url"].split("?")[0]
+    saved = path.read_bytes()
+    assert path.suffix == ".webp"
+    assert read_png_metadata(path) == (format_infotext(record), record)
+    assert SECRET.encode() not in saved and b"an older prompt" not in saved
+    chunks = _riff_chunks(saved)
+    assert [kind for kind, _ in chunks] == [b"VP8X", *image_chunks, b"EXIF", b"XMP "]
+    vp8x = chunks[0][1]
+    assert vp8x[0] == 0x08 | 0x04  # EXIF and XMP, no alpha
+    assert (int.from_bytes(vp8x[4:7], "little") + 1, int.from_bytes(vp8x[7:10], "little") + 1) == (
+        97,
+        51,
+    )
+    original = dict(_riff_chunks(source))
+    for kind in image_chunks:
+        assert dict(chunks)[kind] == original[kind]  # the compressed pixels, byte for byte
+    with Image.open(path) as image, Image.open(io.BytesIO(source)) as decoded:
+        assert image.tobytes() == decoded.tobytes()
+
+
+def test_save_png_keeps_a_webps_alpha(tmp_path: Path) -> None:
+    image = _photo()
+    image.putalpha(Image.linear_gradient("L").resize(image.size))
+    source = _encoded(image, "WEBP", lossless=True)  # a simple VP8L file, alpha in its bitstream
+
+    path = save_png(source, make_record(), tmp_path)
+
+    chunks = _riff_chunks(path.read_bytes())
+    assert chunks[0][1][0] & 0x10  # the VP8X alpha flag
+    with Image.open(path) as saved:
+        assert saved.mode == "RGBA"
+        assert saved.tobytes() == image.tobytes()
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "WEBP"])
+def test_save_png_names_jpeg_and_webp_files_by_their_format(tmp_path: Path, fmt: str) -> None:
+    now = datetime(2025, 3, 4, 5, 6, 7, 89)
+    suffix = {"JPEG": ".jpg", "WEBP": ".webp"}[fmt]
+    first = save_png(image_bytes(fmt=fmt), make_record(), tmp_path, now=now)
+    second = save_png(image_bytes(fmt=fmt), make_record(), tmp_path, now=now)
+    assert first.name == f"050607-000089_123_SDXL_89abcdef{suffix}"
+    assert second.name == f"050607-000089_123_SDXL_89abcdef-2{suffix}"
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        _encoded(_photo(), "JPEG")[:-300],  # a download cut short
+        _encoded(_photo(), "JPEG")[:2] + b"\xff\xe1\xff\xff" + b"\0" * 40,
+        _encoded(_photo(), "WEBP")[:-40],
+        _encoded(_photo(), "WEBP")[:20] + b"\0" * 60,
+    ],
+)
+def test_save_png_refuses_a_broken_jpeg_or_webp(tmp_path: Path, broken: bytes) -> None:
+    with pytest.raises(ImageDownloadError, match="not a readable PNG, JPEG or WebP"):
+        save_png(broken, make_record(), tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_save_png_saves_a_png_when_the_metadata_outgrows_a_jpeg_segment(tmp_path: Path):
+    record = make_record(prompt="🌅" * 17_000, neg_prompt="")  # 68 kB in UTF-16
+    path = save_png(_encoded(_photo(), "JPEG"), record, tmp_path)
+    record["url"] = record["url"].split("?")[0]
+    assert path.suffix == ".png"
+    assert read_png_metadata(path) == (format_infotext(record), record)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "WEBP"])
+def test_third_party_readers_read_our_jpeg_and_webp_files(tmp_path: Path, fmt: str) -> None:
+    from sd_parsers import ParserManager
+    from sd_prompt_reader.image_data_reader import ImageDataReader
+
+    path = save_png(image_bytes(fmt=fmt, size=(64, 48)), make_record(), tmp_path)
+    (sampler,) = ParserManager().parse(path).samplers
+    assert [p.value for p in sampler.prompts] == ["a lighthouse at dusk"]
+    assert sampler.parameters == {"cfg_scale": "7", "seed": "123", "steps": "20"}
+    reader = ImageDataReader(str(path))
+    assert (reader.positive, reader.negative) == ("a lighthouse at dusk", "blurry, low quality")
+    assert reader.parameter["seed"] == "123"

@@ -29,6 +29,16 @@ def test_the_oldest_files_go_first_when_over_the_cap(tmp_path):
     assert retention.total == 800
 
 
+def test_jpeg_and_webp_images_count_and_go_like_pngs(tmp_path):
+    old = write(tmp_path, "a.jpg", 400, 1)
+    middle = write(tmp_path, "b.webp", 400, 2)
+    ignored = write(tmp_path, ".a.tmp", 400, 0)
+    retention = Retention(tmp_path, max_bytes=1000)
+    assert retention.total == 800
+    retention.add(write(tmp_path, "c.png", 400, 3))
+    assert not old.exists() and middle.exists() and ignored.exists()
+
+
 def test_a_cap_found_exceeded_at_start_is_applied_at_once(tmp_path):
     for n in range(5):
         write(tmp_path, f"{n}.png", 300, n)

@@ -10,18 +10,21 @@ import socket
 import subprocess
 import sys
 import time
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import requests
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageChops, ImageStat, UnidentifiedImageError
 
 from heurist_ui.sandbox import (
     DEFAULT_HUGE_BYTES,
+    IMAGE_FORMATS,
     LLM_ENTRIES,
     Sandbox,
     key_fingerprint,
+    render_image,
     render_placeholder,
 )
 
@@ -30,6 +33,13 @@ BUNDLED = REPO_ROOT / "assets" / "models.json"
 KEY = "user-1#secret-key-123456"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 IMAGE_TYPES = {"sd15", "sdxl10", "composite15", "compositexl", "flux-dev", "flux-dev-lora"}
+# format: (URL extension, Content-Type, Pillow's format, bytes at 1024², as photos weigh ± 30 %)
+FORMATS = {
+    "placeholder": ("png", "image/png", "PNG", range(1, 150_000)),
+    "png": ("png", "image/png", "PNG", range(1_050_000, 1_950_000)),
+    "jpeg": ("jpg", "image/jpeg", "JPEG", range(210_000, 390_000)),
+    "webp": ("webp", "image/webp", "WEBP", range(100_000, 300_000)),
+}
 TIMEOUT = (2, 5)
 
 
@@ -73,9 +83,10 @@ def sandbox_module():
 
 @pytest.fixture
 def sandbox(sandbox_module):
-    """The module's sandbox with no faults, submissions or images, and no latency."""
+    """The module's sandbox with no faults, submissions or images, no latency, placeholders."""
     sandbox_module.reset()
     sandbox_module.latency = 0.0
+    sandbox_module.image_format = "placeholder"
     return sandbox_module
 
 
@@ -109,6 +120,94 @@ def test_submit_answers_a_quoted_url_of_a_png_of_the_requested_size(sandbox, wid
     assert image.headers["Content-Type"] == "image/png"
     assert int(image.headers["Content-Length"]) == len(image.content)
     assert Image.open(io.BytesIO(image.content)).size == (width, height)
+
+
+@pytest.mark.parametrize("image_format", IMAGE_FORMATS)
+def test_each_image_format_answers_its_type_at_a_realistic_size(sandbox, image_format):
+    extension, content_type, pillow_format, size_range = FORMATS[image_format]
+    sandbox.image_format = image_format
+
+    url = submit(sandbox, body(width=1024, height=1024)).json()
+    answer = requests.get(url, timeout=TIMEOUT)
+
+    assert url == f"{sandbox.url}/images/sdk-image-1.{extension}"
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"] == content_type
+    assert len(answer.content) in size_range
+    with Image.open(io.BytesIO(answer.content)) as image:
+        assert (image.format, image.size, image.mode) == (pillow_format, (1024, 1024), "RGB")
+        image.load()
+    if image_format == "webp":
+        assert answer.content[12:16] == b"VP8 "  # lossy, not VP8L
+
+
+@pytest.mark.parametrize("image_format", ["png", "jpeg", "webp"])
+def test_photo_sizes_scale_with_pixels(image_format):
+    def size(width: int, height: int) -> int:
+        return len(render_image(width, height, image_format, prompt="p", model_id="m", seed=1))
+
+    assert 0.18 < size(512, 512) / size(1024, 1024) < 0.32
+    assert 0.4 < size(1024, 512) / size(1024, 1024) < 0.6
+
+
+@pytest.mark.parametrize(("width", "height"), [(1, 1), (7, 300), (33, 65), (680, 1024)])
+def test_photo_formats_show_the_same_picture(width, height):
+    def decoded(image_format: str, seed: int = 5) -> Image.Image:
+        data = render_image(width, height, image_format, prompt="p", model_id="m", seed=seed)
+        image = Image.open(io.BytesIO(data))
+        assert image.size == (width, height)
+        return image.convert("RGB")
+
+    png = decoded("png")
+    for lossy in ("jpeg", "webp"):
+        difference = ImageStat.Stat(ImageChops.difference(png, decoded(lossy))).mean
+        assert max(difference) < 12, lossy
+    assert png.tobytes() != decoded("png", seed=6).tobytes()
+
+
+def test_the_spliced_png_is_one_valid_zlib_stream():
+    data = render_image(64, 100, "png", prompt="p", model_id="m", seed=2)
+
+    length = int.from_bytes(data[33:37], "big")
+    assert data[37:41] == b"IDAT"
+    raw = zlib.decompress(data[41 : 41 + length])  # checks the spliced Adler-32
+    assert len(raw) == 100 * (1 + 64 * 3)
+    assert render_image(64, 100, "png", prompt="p", model_id="m", seed=2) == data
+
+
+def test_image_format_is_steered_over_http_and_kept_per_job(sandbox):
+    control = f"{sandbox.url}/_sandbox/image_format"
+    first = submit(sandbox, body("first")).json()
+
+    answer = requests.post(control, json={"format": "jpeg"}, timeout=TIMEOUT)
+    second = submit(sandbox, body("second")).json()
+    requests.post(f"{sandbox.url}/_sandbox/reset", timeout=TIMEOUT)
+
+    assert answer.json() == {"format": "jpeg"}
+    assert first.endswith("/first.png") and second.endswith("/second.jpg")
+    assert sandbox.image_format == "jpeg"  # a reset keeps it, as it keeps the latency
+    third = submit(sandbox, body("third")).json()
+    assert requests.get(third, timeout=TIMEOUT).headers["Content-Type"] == "image/jpeg"
+    wrong = third.removesuffix(".jpg") + ".png"
+    assert requests.get(wrong, timeout=TIMEOUT).status_code == 404
+    for bad in ({"format": "gif"}, {"seconds": 1}, ["jpeg"], "jpeg"):
+        assert requests.post(control, json=bad, timeout=TIMEOUT).status_code == 400
+    assert sandbox.image_format == "jpeg"
+
+
+def test_image_format_must_be_known():
+    with pytest.raises(ValueError, match="image_format"):
+        Sandbox(image_format="gif")
+
+
+def test_image_fault_urls_follow_the_image_format(sandbox):
+    sandbox.image_format = "webp"
+    sandbox.add_fault("image", mode="missing")
+
+    url = submit(sandbox).json()
+
+    assert url.endswith(".webp")
+    assert requests.get(url, timeout=TIMEOUT).status_code == 404
 
 
 def test_submission_records_payload_status_url_and_key_fingerprint(sandbox):
@@ -558,7 +657,7 @@ def test_render_placeholder_is_a_png_of_exactly_the_asked_size(width, height):
 def test_command_line_starts_a_server_that_serves_models_json():
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "heurist_ui.sandbox", "--port", str(port)],
+        [sys.executable, "-m", "heurist_ui.sandbox", "--port", str(port), "--image-format", "webp"],
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -572,6 +671,10 @@ def test_command_line_starts_a_server_that_serves_models_json():
         models = requests.get(f"{url}/models.json", timeout=TIMEOUT)
         assert models.status_code == 200
         assert any(entry["name"] == "SDXL" for entry in models.json())
+        answer = requests.post(
+            f"{url}/submit_job", json=body(), headers={"Authorization": f"Bearer {KEY}"}, timeout=5
+        )
+        assert answer.json().endswith("/images/sdk-image-1.webp")
     finally:
         process.terminate()
         process.wait(timeout=10)
