@@ -19,6 +19,7 @@ from . import (
     results,
 )
 from .errors import check_input_count
+from .gradio_fixes import apply_gradio_fixes
 from .launch import launch_options
 from .studio import Studio
 
@@ -32,6 +33,7 @@ def build(studio: Studio) -> gr.Blocks:
     # Saved images are served from the output folder as they are: without this, Gradio copies
     # each one into its cache as well, and every image is stored (and hashed) twice.
     gr.set_static_paths([studio.runner.output_dir])
+    apply_gradio_fixes()
     with gr.Blocks(
         title="Heurist Studio",
         analytics_enabled=False,
