@@ -6,6 +6,7 @@ import json
 import logging
 import math
 import time
+import urllib.request
 import uuid
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timezone
@@ -48,6 +49,7 @@ DEFAULT_BACKOFF_FACTOR = 0.5
 DEFAULT_RETRY_AFTER_MAX = 30  # seconds; a longer Retry-After is cut to this
 DEFAULT_POOL_SIZE = 64  # connections kept per host: one per job running at once
 DEFAULT_DEADLINE = 60  # seconds the network has to finish the job
+DEADLINE_SLACK = 1.0  # seconds past the read timeout that a whole answer may take
 JOB_ID_PREFIX = "heurist-ui-"
 MAX_KEY_CHARS = 256  # a key is user_id#api_key; anything longer is debris (or an attack)
 # Safe to retry: the job was refused before it ran. Never a read timeout or a 500: the job may
@@ -211,6 +213,11 @@ class HeuristClient:
         self.download_deadline = download_deadline
         self.catalogs = CatalogStore(settings.models_url, settings.cache_dir, catalog)
         self.session = requests.Session()
+        # With no proxy configured, skip what requests does for every call otherwise: scan
+        # the environment for proxy settings and look for a ~/.netrc (about 1 ms a call, two
+        # calls an image). The key is sent explicitly, so ~/.netrc must never apply anyway.
+        if not urllib.request.getproxies():
+            self.session.trust_env = False
         adapter = DeadlineAdapter(
             pool_connections=4,
             pool_maxsize=pool_size,
@@ -288,7 +295,8 @@ class HeuristClient:
             params.seed,
         )
         started = time.monotonic()
-        deadline = Deadline(self.timeout[1], per_request=True)
+        # Past the read timeout, so an answer that never starts still reads as a timeout.
+        deadline = Deadline(self.timeout[1] + DEADLINE_SLACK, per_request=True)
         try:
             with deadline:
                 response = self.session.post(

@@ -32,6 +32,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 _current: ContextVar[Deadline | None] = ContextVar("heurist_deadline", default=None)
+SWEEP_AFTER = 256  # finished deadlines before the watchdog's heap is swept
 
 
 class DeadlinePassed(TimeoutError):
@@ -70,6 +71,11 @@ class Deadline:
         if self._token is not None:
             _current.reset(self._token)
             self._token = None
+        _watchdog.finished()
+
+    @property
+    def active(self) -> bool:
+        return self._active
 
     def attach(self, connection: Any, *, new_request: bool) -> None:
         """Watch this connection; shut it at once if the time is already up."""
@@ -119,6 +125,21 @@ class _Watchdog:
         self._order = itertools.count()
         self._condition = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._finished = 0  # deadlines ended since the heap was last swept
+
+    def finished(self) -> None:
+        """A deadline's block ended: sweep the heap once most of it is finished deadlines.
+
+        Without this, every request's deadline would stay in memory until its time came: tens
+        of thousands of them under load.
+        """
+        with self._condition:
+            self._finished += 1
+            if self._finished < SWEEP_AFTER or self._finished * 2 < len(self._heap):
+                return
+            self._heap = [entry for entry in self._heap if entry[2].active]
+            heapq.heapify(self._heap)
+            self._finished = 0
 
     def watch(self, deadline: Deadline) -> None:
         with self._condition:
