@@ -873,7 +873,7 @@ class Sandbox:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    request_queue_size = 128
+    request_queue_size = 1024  # a crowd of a thousand connects at once, as to a real API
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], handler: type, sandbox: Sandbox) -> None:
