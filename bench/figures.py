@@ -47,11 +47,18 @@ class Row:
 
     @property
     def shown_value(self) -> str:
-        return f"{self.value:.2f}×" if self.unit == "×" else f"{self.value:.3f} s"
+        if self.unit == "×":
+            return f"{self.value:.2f}×"
+        if self.unit == "s":
+            return f"{self.value:.3f} s"
+        if self.unit == "MB":
+            return f"{self.value:.1f} MB"
+        return f"{self.value:g} {self.unit}"
 
     @property
     def shown_goal(self) -> str:
-        goal = f"≤ {self.goal:g}{' s' if self.unit == 's' else ''}"
+        unit = "" if self.unit == "×" else f" {self.unit}"
+        goal = f"≤ {self.goal:.1f}{unit}" if self.unit == "MB" else f"≤ {self.goal:g}{unit}"
         return f"{goal} ({self.reference})" if self.reference else goal
 
 

@@ -14,6 +14,13 @@ from types import FrameType
 
 import requests
 
+from bench.crowds import (
+    measure_big_crowds,
+    measure_fairness,
+    measure_format_overhead,
+    measure_huge_crowd,
+    measure_soak,
+)
 from bench.figures import (
     Row,
     measure_batch,
@@ -49,21 +56,46 @@ MEASUREMENT_ERRORS = (
 
 @dataclass(frozen=True)
 class Plan:
-    """How many times each figure is measured."""
+    """How many times, and how big, each figure is measured."""
 
     batch_runs: int
     crowd_rounds: int
     overhead_runs: int
     startup_runs: int
     memory_images: int
+    big_crowds: tuple[int, ...]
+    huge_crowd: int
+    soak_images: int
+    soak_disk_at: int
+    soak_memory_from: int
 
     @classmethod
     def for_run(cls, quick: bool) -> Plan:
         if quick:
             return cls(
-                batch_runs=2, crowd_rounds=1, overhead_runs=2, startup_runs=1, memory_images=48
+                batch_runs=2,
+                crowd_rounds=1,
+                overhead_runs=2,
+                startup_runs=1,
+                memory_images=48,
+                big_crowds=(100,),
+                huge_crowd=200,
+                soak_images=400,
+                soak_disk_at=300,
+                soak_memory_from=100,
             )
-        return cls(batch_runs=5, crowd_rounds=3, overhead_runs=7, startup_runs=3, memory_images=200)
+        return cls(
+            batch_runs=5,
+            crowd_rounds=3,
+            overhead_runs=7,
+            startup_runs=3,
+            memory_images=200,
+            big_crowds=(100, 300),
+            huge_crowd=1000,
+            soak_images=5000,
+            soak_disk_at=3000,
+            soak_memory_from=500,
+        )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -102,14 +134,26 @@ def measure_all(procs: Procs, latency: float, plan: Plan) -> list[Row]:
     progress("crowd")
     floor = start_floor_app(procs, latency)
     rows.append(measure_crowd(app.url, floor.url, sandbox.url, latency, plan.crowd_rounds))
+    rows += measure_big_crowds(app.url, floor.url, latency, plan.big_crowds, plan.crowd_rounds)
     procs.stop(floor)
+    rows.append(measure_huge_crowd(app.url, latency, plan.huge_crowd))
+    rows.append(measure_fairness(app.url, latency, plan.crowd_rounds))
     progress("overhead")
     rows += measure_overhead(app.url, sandbox.url, latency, plan.overhead_runs)
+    rows += measure_format_overhead(app.url, sandbox.url, latency, plan.overhead_runs)
     procs.stop(app)
     progress("start-up")
     rows.append(measure_startup(procs, sandbox.url, plan.startup_runs))
     progress("memory")
     rows.append(measure_memory(procs, sandbox.url, latency, plan.memory_images))
+    rows += measure_soak(
+        procs,
+        sandbox.url,
+        latency,
+        plan.soak_images,
+        plan.soak_disk_at,
+        plan.soak_memory_from,
+    )
     return rows
 
 
