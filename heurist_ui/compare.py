@@ -196,12 +196,19 @@ def _with_trigger(prompt: str, trigger: str) -> str:
     return f"{trigger}, {prompt}" if prompt.strip() else trigger
 
 
+def cell_thumbnail(plan: GridPlan, path: str | Path) -> Image.Image:
+    """A cell's image at its size in the grid (made as each cell arrives, off the event loop)."""
+    with Image.open(path, formats=IMAGE_FORMATS) as image:
+        image.thumbnail(_cell_size(plan))
+        return image.convert("RGB")
+
+
 def draw_grid(
     plan: GridPlan,
-    results: Mapping[tuple[int, int], str | Path],
+    results: Mapping[tuple[int, int], str | Path | Image.Image],
     errors: Mapping[tuple[int, int], str],
 ) -> Image.Image:
-    """The labelled grid: each cell's image, or its error in its place."""
+    """The labelled grid: each cell's image (a path, or its cell_thumbnail), or its error."""
     rows, columns = len(plan.row_labels), len(plan.values)
     cell_w, cell_h = _cell_size(plan)
     grid = Image.new(
@@ -220,9 +227,9 @@ def draw_grid(
         for column in range(columns):
             box = (LABEL_WIDTH + column * (cell_w + GAP), y)
             if (row, column) in results:
-                with Image.open(results[(row, column)], formats=IMAGE_FORMATS) as image:
-                    image.thumbnail((cell_w, cell_h))
-                    grid.paste(image.convert("RGB"), box)
+                result = results[(row, column)]
+                thumbnail = result if isinstance(result, Image.Image) else None
+                grid.paste(thumbnail or cell_thumbnail(plan, result), box)
             else:
                 message = errors.get((row, column), "not generated")
                 draw.rectangle((*box, box[0] + cell_w, box[1] + cell_h), fill="#fee2e2")
@@ -295,9 +302,15 @@ def save_grid(
     images: Mapping[tuple[int, int], SavedImage],
     errors: Mapping[tuple[int, int], str],
     output_dir: str | Path,
+    thumbnails: Mapping[tuple[int, int], Image.Image] | None = None,
 ) -> tuple[Path, Path]:
-    """The grid as a PNG that describes it, and a ZIP of it with every cell, in grid order."""
-    grid = draw_grid(plan, {place: image.path for place, image in images.items()}, errors)
+    """The grid as a PNG that describes it, and a ZIP of it with every cell, in grid order.
+
+    thumbnails, made with cell_thumbnail as the cells arrived, spare decoding them again.
+    """
+    thumbnails = thumbnails or {}
+    results = {place: thumbnails.get(place) or image.path for place, image in images.items()}
+    grid = draw_grid(plan, results, errors)
     buffer = io.BytesIO()
     grid.save(buffer, format="PNG", compress_level=1)  # a fifth of level 6's time, a bit larger
     cells = [
