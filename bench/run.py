@@ -134,7 +134,9 @@ def measure_all(procs: Procs, latency: float, plan: Plan) -> list[Row]:
     progress("crowd")
     floor = start_floor_app(procs, latency)
     rows.append(measure_crowd(app.url, floor.url, sandbox.url, latency, plan.crowd_rounds))
-    rows += measure_big_crowds(app.url, floor.url, latency, plan.big_crowds, plan.crowd_rounds)
+    rows += measure_big_crowds(
+        app.url, floor.url, sandbox, latency, plan.big_crowds, plan.crowd_rounds
+    )
     procs.stop(floor)
     rows.append(measure_huge_crowd(app.url, latency, plan.huge_crowd))
     rows.append(measure_fairness(app.url, latency, plan.crowd_rounds))
