@@ -176,3 +176,24 @@ def test_a_thousand_callers_at_once_each_get_their_image_or_a_clear_message(app_
     answered = [sub.job_id for sub in sandbox.submissions if sub.image_url is not None]
     assert Counter(images) == Counter(answered)  # every job the API ran reached its caller
     assert len(images) == CROWD  # with no fault injected, nobody was turned away
+
+
+def test_batches_hung_at_the_api_do_not_hold_up_the_next_image(sandbox, tmp_path):
+    # 32 visitors' batches of 8 wait on an API that hangs (pressing Stop frees their page, but
+    # jobs already sent must wait for their answer): the next image still has a worker.
+    hung_jobs = 32 * 8
+    sandbox.add_fault("delay", times=hung_jobs, seconds=8)
+    data = generate_data(num_images=8, width=64, height=64, api_key="")
+    with (
+        running_studio(sandbox, tmp_path, api_key=KEY) as app,
+        ThreadPoolExecutor(max_workers=32) as pool,
+    ):
+        hung = [pool.submit(call_generate, app.url, data) for _ in range(32)]
+        assert wait_for(lambda: sandbox.in_flight >= hung_jobs, seconds=60)
+
+        single = call_generate(app.url, generate_data(width=64, height=64, api_key=""))
+
+        assert single.ok and len(single.records) == 1
+        assert sandbox.in_flight >= hung_jobs  # it came back while every hung job still waited
+        assert not any(call.done() for call in hung)
+        assert all(call.result(timeout=60).ok for call in hung)  # and they end well
