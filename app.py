@@ -84,11 +84,9 @@ def build_app(
     studio = Studio.create(client, sandbox=sandbox, concurrency=concurrency)
     studio.catalogs.refresh_in_background()
     demo = build(studio)
-    # No queue bound with no cap: nobody is turned away while the waiting is remote.
-    demo.queue(
-        default_concurrency_limit=concurrency,
-        max_size=None if concurrency is None else concurrency * 8,
-    )
+    # No queue bound, capped or not: nobody is turned away. With a cap, callers wait their
+    # turn (the page shows their place); a queue event costs a few KB.
+    demo.queue(default_concurrency_limit=concurrency, max_size=None)
     return demo, studio
 
 

@@ -58,3 +58,19 @@ def test_the_app_refuses_to_serve_its_own_folder(tmp_path):
     )
     assert result.returncode != 0
     assert "holds the app's own files" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("concurrency", [None, 2])
+def test_the_queue_never_turns_a_caller_away(settings, concurrency):
+    from app import build_app
+
+    demo, studio = build_app(settings, concurrency=concurrency)
+    try:
+        assert demo._queue.max_size is None  # a full queue cannot happen: callers wait instead
+    finally:
+        studio.close()
+
+
+def test_the_rate_limit_flag_is_read():
+    assert parse_args(["--rate-limit", "12"]).rate_limit == "12"
+    assert parse_args([]).rate_limit is None
