@@ -85,8 +85,10 @@ def build_app(
     studio.catalogs.refresh_in_background()
     demo = build(studio)
     # No queue bound, capped or not: nobody is turned away. With a cap, callers wait their
-    # turn (the page shows their place); a queue event costs a few KB.
-    demo.queue(default_concurrency_limit=concurrency, max_size=None)
+    # turn (the page shows their place); a queue event costs a few KB. Places are sent once a
+    # second: Gradio's "auto" sends every waiting caller an update each time one starts, which
+    # for a burst of a thousand callers is a million messages.
+    demo.queue(default_concurrency_limit=concurrency, max_size=None, status_update_rate=1.0)
     return demo, studio
 
 

@@ -67,6 +67,8 @@ def test_the_queue_never_turns_a_caller_away(settings, concurrency):
     demo, studio = build_app(settings, concurrency=concurrency)
     try:
         assert demo._queue.max_size is None  # a full queue cannot happen: callers wait instead
+        # Places in the queue go out once a second, not to every waiting caller at each start.
+        assert demo._queue.live_updates is False and demo._queue.update_intervals == 1.0
     finally:
         studio.close()
 
