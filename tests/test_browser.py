@@ -16,7 +16,7 @@ from ui_helpers import free_port, running_studio
 
 from app import SANDBOX_KEY
 from heurist_ui.pngfile import find_saved, read_png_metadata, save_png
-from heurist_ui.sandbox import Sandbox, render_placeholder
+from heurist_ui.sandbox import Sandbox, render_image, render_placeholder
 from heurist_ui.ui.form import FORM_STORAGE
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -186,6 +186,29 @@ def test_png_info_reads_a_dropped_png_and_sends_it_to_the_generator(page, tmp_pa
     expect(prompt_box(page)).to_have_value("a glass teapot, 灯塔")
     expect(page.get_by_label("Seed")).to_have_value("31337")
     expect(page.locator("#cost-line")).to_contain_text("SD 1.5, 512×768, 27 steps")
+
+
+def test_png_info_reads_a_dropped_jpeg_kept_as_heurist_sent_it(page, tmp_path):
+    record = {
+        "job_id": "heurist-ui-00112233445566778899",
+        "model_id": "SDXL",
+        "seed": 777,
+        "width": 512,
+        "height": 512,
+        "num_iterations": 23,
+        "guidance_scale": 5.5,
+        "prompt": "a harbour in the fog",
+        "neg_prompt": "",
+    }
+    jpeg = render_image(512, 512, "jpeg", prompt="x", model_id="SDXL", seed=1)
+    saved = save_png(jpeg, record, tmp_path)
+    assert saved.suffix == ".jpg"
+    page.get_by_role("tab", name="PNG info").click()
+    page.locator("input[type=file]").set_input_files(str(saved))
+    expect(page.get_by_text("Steps: 23", exact=False)).to_be_visible()
+    page.get_by_role("button", name="Send to generator").click()
+    expect(prompt_box(page)).to_have_value("a harbour in the fog")
+    expect(page.get_by_label("Seed")).to_have_value("777")
 
 
 def test_ctrl_enter_generates_and_history_survives_a_page_reload(page, app_sandbox):

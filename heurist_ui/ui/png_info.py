@@ -33,10 +33,16 @@ class PngInfo:
 def render() -> PngInfo:
     with gr.Row(equal_height=False):
         with gr.Column():
-            file = gr.File(label="Drop a PNG", file_types=[".png", "image"], type="filepath")
+            file = gr.File(
+                label="Drop an image",
+                file_types=[".png", ".jpg", ".jpeg", ".webp"],
+                type="filepath",
+            )
             pasted = gr.Textbox(label="Or paste parameters", lines=4)
         with gr.Column():
-            text = gr.Markdown("Drop a PNG made here or by A1111.", elem_id="png-text")
+            text = gr.Markdown(
+                "Drop a PNG, JPEG or WebP made here or by A1111.", elem_id="png-text"
+            )
             send = gr.Button("Send to generator", variant="primary")
     return PngInfo(file, pasted, text, send, gr.State(None))
 
@@ -71,7 +77,7 @@ def png_info(path: Any, pasted: str) -> tuple[str, dict[str, Any] | None]:
     elif pasted and pasted.strip():
         text = pasted
     else:
-        return "Drop a PNG, or paste parameters text.", None
+        return "Drop an image, or paste parameters text.", None
     settings = dict(parse_infotext(text)) if text else {}
     settings.pop("extra", None)
     if record:
