@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from gradio_client import Client
+from gradio_client.exceptions import AppError
 from test_reliability_support import call_generate, generate_data
 from ui_helpers import running_studio
 
@@ -92,3 +94,16 @@ def test_a_visitor_past_the_limit_is_told_to_slow_down_and_nothing_is_sent(sandb
     assert re.search(r"Try again in (1\d|20) s", refused.message), refused.message
     assert own_key.ok  # a visitor paying with their own key is not limited
     assert sent == 2 and len(sandbox.submissions) == 4
+
+
+def test_an_enhancement_on_the_server_key_counts_against_the_limit(sandbox, tmp_path):
+    with running_studio(sandbox, tmp_path, api_key="server#key", rate_limit=2) as app:
+        client = Client(app.url, verbose=False)
+        args = ("a fox", "SDXL", "", 3, 3, 3, 3, "", "")
+        first = client.predict(*args, api_name="/enhance_prompt")
+        second = client.predict(*args, api_name="/enhance_prompt")
+        with pytest.raises(AppError, match="Slow down"):
+            client.predict(*args, api_name="/enhance_prompt")
+
+    assert first.strip() and second.strip()
+    assert len(sandbox.chats) == 2  # the refused one never reached the LLM gateway

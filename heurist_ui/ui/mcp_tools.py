@@ -260,6 +260,7 @@ def enhance_tool(studio: Studio) -> Callable[..., str]:
         color: int = 3,
         lighting: int = 3,
         must_include: str = "",
+        request: gr.Request = None,  # type: ignore[assignment]
         x_heurist_key: gr.Header = None,  # type: ignore[assignment]
     ) -> str:
         """Turn a short description into a good prompt for an image model (SmartGen), through
@@ -290,6 +291,7 @@ def enhance_tool(studio: Studio) -> Callable[..., str]:
             lighting,
             must_include,
             key,
+            request=request,
         )
 
     return enhance_prompt

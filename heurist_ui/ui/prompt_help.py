@@ -106,9 +106,22 @@ def wire(studio: Studio, help_: PromptHelp, form: Form, style: gr.Dropdown, api_
 
 
 def enhance_handler(studio: Studio) -> Callable[..., tuple]:
-    def enhance_in_form(prompt: str, model_id: str, llm: str, *levels_and_rest: Any) -> tuple:
-        *levels, must_include, api_key = levels_and_rest
-        text = enhance_text(studio, prompt, model_id, llm, *levels, must_include, api_key)
+    def enhance_in_form(
+        prompt: str,
+        model_id: str,
+        llm: str,
+        stylization: int,
+        detail: int,
+        color: int,
+        lighting: int,
+        must_include: str,
+        api_key: str,
+        request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
+    ) -> tuple:
+        levels = (stylization, detail, color, lighting)  # LEVEL_NAMES' order
+        text = enhance_text(
+            studio, prompt, model_id, llm, *levels, must_include, api_key, request=request
+        )
         state = {"prompt": text, "description": (prompt or "").strip(), "llm": llm}
         return text, state, gr.update(visible=True)
 
@@ -126,11 +139,17 @@ def enhance_text(
     lighting: Any = 3,
     must_include: Any = "",
     api_key: Any = "",
+    *,
+    request: gr.Request | None = None,
 ) -> str:
-    """The enhanced prompt for the model's family, or a gr.Error that leaves the form alone."""
+    """The enhanced prompt for the model's family, or a gr.Error that leaves the form alone.
+
+    On the server's key, an enhancement counts as one image against the visitor's rate limit.
+    """
     key = str(api_key or "").strip() or None
     if key is None and not studio.client.has_key:
         raise user_error(NO_KEY_MESSAGE, title="No API key")
+    studio.check_rate(key, request, 1)
     catalog = studio.catalog
     try:
         model = catalog.get(str(model_id))
@@ -161,6 +180,7 @@ def rest_endpoint(studio: Studio) -> Callable[..., str]:
         lighting: int = 3,
         must_include: str = "",
         api_key: str = "",
+        request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
     ) -> str:
         """Turn a short description into a prompt written for the image model's family
         (tags for SD 1.5/SDXL, one sentence for FLUX), through Heurist's LLM gateway.
@@ -176,6 +196,7 @@ def rest_endpoint(studio: Studio) -> Callable[..., str]:
             lighting,
             must_include,
             api_key,
+            request=request,
         )
 
     return enhance_prompt_with_key
