@@ -9,22 +9,15 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any
-
-import httpx2
-import openai
 
 from .client import check_key
 from .config import Settings
 from .errors import (
-    APIConnectionError,
-    APITimeoutError,
-    HeuristError,
     InvalidRequestError,
     UnexpectedResponseError,
-    error_from_status,
-    redact,
 )
 
 DEFAULT_TIMEOUT = 30.0  # seconds for one answer
@@ -35,7 +28,6 @@ MAX_DESCRIPTION_CHARS = 1000
 MAX_MUST_INCLUDE_CHARS = 200
 MAX_PROMPT_CHARS = 1500
 MAX_SD_WEIGHT = 1.4
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
 LEVEL_NAMES = ("stylization", "detail", "color", "lighting")
 
 # Level 3 of each adds nothing; the others say how far to go, as SmartGen's levels do.
@@ -200,33 +192,11 @@ def _capped_weight(match: re.Match[str]) -> str:
     return f"({match.group(1).strip()}:{weight:g})"
 
 
-class _SafeRetries(httpx2.HTTPTransport):
-    """Lets openai retry only what never reached the gateway.
-
-    A read timeout or a broken answer becomes an openai error here, which openai passes on
-    without retrying; a failed connect stays an httpx error, which it retries.
-    """
-
-    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        try:
-            response = super().handle_request(request)
-            response.read()
-            return response
-        except (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout):
-            raise
-        except httpx2.TimeoutException as error:
-            raise openai.APITimeoutError(request=request) from error
-        except httpx2.TransportError as error:
-            raise openai.APIConnectionError(message="dropped", request=request) from error
-
-
-class _GatewayClient(openai.OpenAI):
-    def _should_retry(self, response: httpx2.Response) -> bool:
-        return response.status_code in RETRY_STATUSES and super()._should_retry(response)
-
-
 class PromptEnhancer:
-    """One openai client for the gateway, shared by every user (each call brings its key)."""
+    """One openai client for the gateway, shared by every user (each call brings its key).
+
+    The client (and `openai`) is made on the first enhancement, not at start-up.
+    """
 
     def __init__(
         self,
@@ -236,71 +206,42 @@ class PromptEnhancer:
         max_retries: int = DEFAULT_MAX_RETRIES,
     ) -> None:
         self.settings = settings
-        self._client = _GatewayClient(
-            api_key="unset",  # every request sets its own
-            base_url=settings.llm_base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            http_client=httpx2.Client(transport=_SafeRetries(), timeout=timeout),
-        )
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self._client: Any = None
+        self._lock = threading.Lock()
 
     def close(self) -> None:
-        self._client.close()
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def _gateway(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                from .gateway import gateway_client
+
+                self._client = gateway_client(
+                    self.settings.llm_base_url, self.timeout, self.max_retries
+                )
+            return self._client
 
     def enhance(self, request: EnhanceRequest, *, api_key: str | None = None) -> str:
         """The enhanced prompt; raises HeuristError (never with the key in it)."""
         key = check_key(api_key or self.settings.api_key)
-        try:
-            completion = self._client.with_options(api_key=key).chat.completions.create(
-                model=request.llm_model,
-                messages=build_messages(request),  # type: ignore[arg-type]
-                temperature=TEMPERATURE,
-                max_tokens=MAX_TOKENS,
-            )
-        except (openai.OpenAIError, ValueError) as error:  # ValueError: a body that is not JSON
-            raise _project_error(error, key) from None
+        from .gateway import complete
+
+        completion = complete(
+            self._gateway(),
+            key,
+            model=request.llm_model,
+            messages=build_messages(request),
+            temperature=TEMPERATURE,
+            max_tokens=MAX_TOKENS,
+        )
         try:
             answer = completion.choices[0].message.content
         except (AttributeError, IndexError, TypeError):
             answer = None
         return clean_answer(answer, request)
-
-
-def _project_error(error: Exception, key: str) -> HeuristError:
-    host = _host_of(error)
-    if isinstance(error, openai.APIStatusError):
-        mapped = error_from_status(error.status_code, _body(error), api_key=key)
-        mapped.message = f"Enhancing the prompt failed. {mapped.message}"
-        return mapped
-    if isinstance(error, openai.APITimeoutError):
-        return APITimeoutError(
-            "Heurist's language model did not answer in time. Your description is unchanged; "
-            "try Enhance again in a moment."
-        )
-    if isinstance(error, openai.APIConnectionError):
-        return APIConnectionError(
-            f"Could not reach Heurist's LLM gateway{host}. Check your internet connection and "
-            "HEURIST_LLM_BASE_URL, then try again. Your description is unchanged."
-        )
-    return UnexpectedResponseError(
-        redact(
-            "The LLM gateway answered something unexpected. Your description is unchanged; try "
-            "again or pick another language model.",
-            key,
-        )
-    )
-
-
-def _host_of(error: Exception) -> str:
-    request = getattr(error, "request", None)
-    try:
-        return f" at {request.url.host}" if request is not None else ""
-    except AttributeError:
-        return ""
-
-
-def _body(error: openai.APIStatusError) -> str:
-    try:
-        return error.response.text
-    except Exception:  # a body that cannot be read says nothing more
-        return ""

@@ -1,0 +1,107 @@
+"""The openai client for Heurist's LLM gateway, with the image jobs' retry rules.
+
+A module of its own so that `openai` (over half a second to import) loads on the first
+✨ Enhance, not while the studio starts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx2
+import openai
+
+from .errors import (
+    APIConnectionError,
+    APITimeoutError,
+    HeuristError,
+    UnexpectedResponseError,
+    error_from_status,
+    redact,
+)
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+
+class _SafeRetries(httpx2.HTTPTransport):
+    """Lets openai retry only what never reached the gateway.
+
+    A read timeout or a broken answer becomes an openai error here, which openai passes on
+    without retrying; a failed connect stays an httpx error, which it retries.
+    """
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        try:
+            response = super().handle_request(request)
+            response.read()
+            return response
+        except (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout):
+            raise
+        except httpx2.TimeoutException as error:
+            raise openai.APITimeoutError(request=request) from error
+        except httpx2.TransportError as error:
+            raise openai.APIConnectionError(message="dropped", request=request) from error
+
+
+class _GatewayClient(openai.OpenAI):
+    def _should_retry(self, response: httpx2.Response) -> bool:
+        return response.status_code in RETRY_STATUSES and super()._should_retry(response)
+
+
+def gateway_client(base_url: str, timeout: float, max_retries: int) -> _GatewayClient:
+    """One client for every user: each request sets its own key."""
+    return _GatewayClient(
+        api_key="unset",
+        base_url=base_url,
+        timeout=timeout,
+        max_retries=max_retries,
+        http_client=httpx2.Client(transport=_SafeRetries(), timeout=timeout),
+    )
+
+
+def complete(client: Any, key: str, **request: Any) -> Any:
+    """A chat completion with this key; raises HeuristError (never with the key in it)."""
+    try:
+        return client.with_options(api_key=key).chat.completions.create(**request)
+    except (openai.OpenAIError, ValueError) as error:  # ValueError: a body that is not JSON
+        raise project_error(error, key) from None
+
+
+def project_error(error: Exception, key: str) -> HeuristError:
+    host = _host_of(error)
+    if isinstance(error, openai.APIStatusError):
+        mapped = error_from_status(error.status_code, _body(error), api_key=key)
+        mapped.message = f"Enhancing the prompt failed. {mapped.message}"
+        return mapped
+    if isinstance(error, openai.APITimeoutError):
+        return APITimeoutError(
+            "Heurist's language model did not answer in time. Your description is unchanged; "
+            "try Enhance again in a moment."
+        )
+    if isinstance(error, openai.APIConnectionError):
+        return APIConnectionError(
+            f"Could not reach Heurist's LLM gateway{host}. Check your internet connection and "
+            "HEURIST_LLM_BASE_URL, then try again. Your description is unchanged."
+        )
+    return UnexpectedResponseError(
+        redact(
+            "The LLM gateway answered something unexpected. Your description is unchanged; try "
+            "again or pick another language model.",
+            key,
+        )
+    )
+
+
+def _host_of(error: Exception) -> str:
+    request = getattr(error, "request", None)
+    try:
+        return f" at {request.url.host}" if request is not None else ""
+    except AttributeError:
+        return ""
+
+
+def _body(error: openai.APIStatusError) -> str:
+    try:
+        return error.response.text
+    except Exception:  # a body that cannot be read says nothing more
+        return ""
