@@ -168,30 +168,29 @@ class _Watchdog:
 _watchdog = _Watchdog()
 
 
-def _attach(connection: Any, *, new_request: bool) -> None:
-    deadline = _current.get()
-    if deadline is not None:
-        deadline.attach(connection, new_request=new_request)
+class _Watched:
+    """A connection that puts itself under the Deadline of the block it is used in."""
 
-
-class _DeadlineHTTPConnection(HTTPConnection):
     def connect(self) -> None:
-        _attach(self, new_request=False)
-        super().connect()
+        self._attach(new_request=False)
+        super().connect()  # type: ignore[misc]
 
     def request(self, *args: Any, **kwargs: Any) -> None:
-        _attach(self, new_request=True)
-        super().request(*args, **kwargs)
+        self._attach(new_request=True)
+        super().request(*args, **kwargs)  # type: ignore[misc]
+
+    def _attach(self, *, new_request: bool) -> None:
+        deadline = _current.get()
+        if deadline is not None:
+            deadline.attach(self, new_request=new_request)
 
 
-class _DeadlineHTTPSConnection(HTTPSConnection):
-    def connect(self) -> None:
-        _attach(self, new_request=False)
-        super().connect()
+class _DeadlineHTTPConnection(_Watched, HTTPConnection):
+    pass
 
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _attach(self, new_request=True)
-        super().request(*args, **kwargs)
+
+class _DeadlineHTTPSConnection(_Watched, HTTPSConnection):
+    pass
 
 
 class _DeadlineHTTPPool(HTTPConnectionPool):
