@@ -23,7 +23,8 @@ def user_error(message: str, title: str | None = None) -> gr.Error:
     first_line = message.strip().splitlines()[0] if message.strip() else "(no message)"
     if len(first_line) > LOGGED_CHARS:
         first_line = first_line[: LOGGED_CHARS - 3] + "..."
-    log.info("Refused: %s%s", f"{title}: " if title else "", first_line)
+    prefix = f"{title}: " if title and not first_line.startswith(title) else ""
+    log.info("Refused: %s%s", prefix, first_line)
     return gr.Error(message, title=title or "Error", print_exception=False)
 
 
