@@ -15,15 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from .client import HeuristClient
-from .errors import HeuristError, InvalidRequestError
-from .params import MAX_SEED, GenerationParams, check_seed, resolve_seed
+from .errors import HeuristError
+from .fields import MAX_IMAGES
+from .params import GenerationParams, check_count
 from .pngfile import check_output_dir, save_png
-from .retention import Retention
-from .variations import Variation, plan_variations, with_templates
+from .retention import GRACE_SECONDS, Retention
 
 log = logging.getLogger(__name__)
 
-MAX_IMAGES = 8  # images per batch
+__all__ = ["MAX_IMAGES", "JobRunner", "Outcome", "SavedImage", "check_count", "prepare_batch"]
 UNEXPECTED_FAILURE = "Something went wrong on our side. Try again."
 
 
@@ -45,59 +45,13 @@ class Outcome:
     error: HeuristError | None = None
 
 
-def check_count(value: Any, maximum: int = MAX_IMAGES) -> int:
-    """A number of images from 1 to maximum."""
-    problem = f"Images must be a whole number from 1 to {maximum}."
-    try:
-        number = float(value)
-    except (TypeError, ValueError, OverflowError):
-        raise InvalidRequestError(problem) from None
-    if not number.is_integer() or not 1 <= number <= maximum:
-        raise InvalidRequestError(problem)
-    return int(number)
-
-
 def prepare_batch(
     client: HeuristClient, count: Any, prompt: Any, model_id: str, **settings: Any
 ) -> list[GenerationParams]:
-    """Every job for these settings, validated; raises InvalidRequestError before anything is sent.
+    """Every job for these settings, validated (plan.plan_images' jobs); nothing is sent."""
+    from .plan import plan_images  # plan builds on compare, which builds on this module
 
-    {a|b} variations in the prompt or negative prompt each run count times, their templates
-    noted in the record. A fixed seed s gives s, s+1, ... (as A1111 does) for each variation,
-    so they compare like with like; -1 gives each image a random seed.
-    """
-    count = check_count(count)
-    neg_prompt = settings.pop("neg_prompt", "")
-    if isinstance(prompt, str) and isinstance(neg_prompt, str):
-        variations = plan_variations(prompt, neg_prompt, count)
-    else:  # not text: validation says so below
-        variations = [Variation(prompt, neg_prompt)]
-    jobs: list[GenerationParams] = []
-    for variation in variations:
-        batch = _seeded(client, count, variation.prompt, model_id, variation.neg_prompt, settings)
-        jobs += [with_templates(job, prompt, neg_prompt) for job in batch]
-    return jobs
-
-
-def _seeded(
-    client: HeuristClient,
-    count: int,
-    prompt: Any,
-    model_id: str,
-    neg_prompt: Any,
-    settings: dict[str, Any],
-) -> list[GenerationParams]:
-    first = client.prepare(prompt, model_id, neg_prompt=neg_prompt, **settings)
-    seed = settings.get("seed")
-    fixed_seed = check_seed(-1 if seed is None else seed) >= 0
-    if fixed_seed and first.seed + count - 1 > MAX_SEED:
-        raise InvalidRequestError(
-            f"With {count} images the seed must be at most {MAX_SEED - count + 1} "
-            "(each image uses the next seed)."
-        )
-    return [first] + [
-        first.with_seed(first.seed + i if fixed_seed else resolve_seed(-1)) for i in range(1, count)
-    ]
+    return list(plan_images(client.catalog, count, prompt, model_id, **settings).jobs)
 
 
 def summarize_failures(failures: Sequence[str], count: int) -> str:
@@ -119,10 +73,11 @@ class JobRunner:
         *,
         max_workers: int,
         max_bytes: int | None = None,
+        grace: float = GRACE_SECONDS,
     ) -> None:
         self.client = client
         self.output_dir = Path(output_dir)
-        self.retention = Retention(self.output_dir, max_bytes)
+        self.retention = Retention(self.output_dir, max_bytes, grace=grace)
         self.workers = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="heurist-job")
 
     def make_image(self, params: GenerationParams, api_key: str | None) -> SavedImage:

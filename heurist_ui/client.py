@@ -39,7 +39,7 @@ from .errors import (
     error_from_status,
     redact,
 )
-from .params import SETTING_FIELDS, GenerationParams, resolve_seed, validate
+from .params import SETTING_FIELDS, GenerationParams, prepare, resolve_seed
 
 log = logging.getLogger(__name__)
 
@@ -260,14 +260,8 @@ class HeuristClient:
         self.catalogs.replace(catalog)
 
     def prepare(self, prompt: Any, model_id: str, **settings: Any) -> GenerationParams:
-        """Validated parameters with a concrete seed.
-
-        settings are the other SETTING_FIELDS (neg_prompt, width, height, num_iterations,
-        guidance_scale, seed); a missing or None one takes the model's default.
-        """
-        model = self.catalog.get(model_id)
-        params = validate(model, prompt=prompt, **settings)
-        return params.with_seed(resolve_seed(params.seed))
+        """Validated parameters with a concrete seed (params.prepare on this catalogue)."""
+        return prepare(self.catalog, prompt, model_id, **settings)
 
     def generate(
         self, prompt: Any, model_id: str, *, api_key: str | None = None, **settings: Any

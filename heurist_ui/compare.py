@@ -19,11 +19,11 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFont
 
 from .batch import SavedImage
-from .client import HeuristClient
+from .catalog import ModelCatalog
 from .cost import Price, estimate_credits, estimate_price
 from .download import IMAGE_FORMATS
 from .errors import InvalidRequestError
-from .params import SIZE_STEP, GenerationParams, check_seed, resolve_seed
+from .params import SIZE_STEP, GenerationParams, check_seed, prepare, resolve_seed
 from .pngfile import save_png
 
 AXES = ("seed", "steps", "guidance", "prompt")
@@ -111,7 +111,7 @@ def parse_values(axis: str, text: Any) -> list[str]:
 
 
 def plan_grid(
-    client: HeuristClient,
+    catalog: ModelCatalog,
     *,
     prompt: Any,
     neg_prompt: Any,
@@ -126,7 +126,7 @@ def plan_grid(
     add_triggers: bool = False,
 ) -> GridPlan:
     """Every cell checked against its model; raises InvalidRequestError before anything is sent."""
-    models = _models(client, model_ids)
+    models = _models(catalog, model_ids)
     columns = parse_values(axis, values)
     if len(models) * len(columns) > MAX_CELLS:
         raise InvalidRequestError(
@@ -156,12 +156,12 @@ def plan_grid(
             }
             if add_triggers and model.autofill:
                 settings["prompt"] = _with_trigger(str(settings["prompt"] or ""), model.autofill)
-            params = client.prepare(settings.pop("prompt"), model.name, **settings)
+            params = prepare(catalog, settings.pop("prompt"), model.name, **settings)
             cells.append(Cell(row, column, params))
     return GridPlan(axis, tuple(columns), tuple(labels), tuple(cells))
 
 
-def _models(client: HeuristClient, model_ids: Any) -> list:
+def _models(catalog: ModelCatalog, model_ids: Any) -> list:
     names = [model_ids] if isinstance(model_ids, str) else list(model_ids or [])
     names = [str(name).strip() for name in names if str(name).strip()]
     if not names:
@@ -171,7 +171,7 @@ def _models(client: HeuristClient, model_ids: Any) -> list:
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise InvalidRequestError(f"Each model once, please: {', '.join(repeated)} repeats.")
-    return [client.catalog.get(name) for name in names]
+    return [catalog.get(name) for name in names]
 
 
 def _fit(model: Any, width: Any, height: Any) -> tuple[tuple[Any, Any], bool]:

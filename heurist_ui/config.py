@@ -21,6 +21,8 @@ DEFAULT_CACHE_DIR = "~/.cache/heurist_ui"
 SPACE_OUTPUT_MAX_MB = 1024.0
 # Shared or on a Space, anyone may spend the server key's credits: images a minute per visitor.
 SHARED_RATE_LIMIT = 30
+# Under the cap, no image younger than this is deleted (a visitor may still be looking at it).
+DEFAULT_OUTPUT_GRACE_MIN = 15.0
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class Settings:
     cache_dir: Path = field(default_factory=lambda: Path(DEFAULT_CACHE_DIR).expanduser())
     output_max_mb: float | None = None  # None: keep every image
     rate_limit: int | None = None  # images a minute per visitor on the server's key; None: off
+    output_grace_min: float = DEFAULT_OUTPUT_GRACE_MIN  # minutes an image is safe from the cap
 
     @property
     def output_max_bytes(self) -> int | None:
@@ -55,6 +58,7 @@ def load_settings(
     cache_dir: str | Path | None = None,
     output_max_mb: float | str | None = None,
     rate_limit: int | str | None = None,
+    output_grace_min: float | str | None = None,
     shared: bool = False,
     env_file: str | Path | None = ".env",
 ) -> Settings:
@@ -89,7 +93,23 @@ def load_settings(
         cache_dir=Path(pick(cache_dir, "HEURIST_CACHE_DIR") or DEFAULT_CACHE_DIR).expanduser(),
         output_max_mb=_megabytes(pick(output_max_mb, "HEURIST_OUTPUT_MAX_MB")),
         rate_limit=_per_minute(pick(rate_limit, "HEURIST_RATE_LIMIT"), shared),
+        output_grace_min=_minutes(pick(output_grace_min, "HEURIST_OUTPUT_GRACE_MIN")),
     )
+
+
+def _minutes(value: str | None) -> float:
+    """The grace period in minutes: 0 or more."""
+    if value is None:
+        return DEFAULT_OUTPUT_GRACE_MIN
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not number >= 0:
+        raise ValueError(
+            f"HEURIST_OUTPUT_GRACE_MIN must be a number of minutes (0 or more), not {value[:20]!r}."
+        )
+    return number
 
 
 def _per_minute(value: str | None, shared: bool) -> int | None:

@@ -104,7 +104,13 @@ def check_request(
     **levels: Any,
 ) -> EnhanceRequest:
     """An EnhanceRequest, or an InvalidRequestError saying what to change."""
-    text = _CONTROL.sub("", str(description or "")).strip()
+    raw = description if isinstance(description, str) else str(description or "")
+    if len(raw) > MAX_DESCRIPTION_CHARS * 2:  # before any work on it: bounded whatever is sent
+        raise InvalidRequestError(
+            f"The description is too long to enhance ({len(raw)} characters; at most "
+            f"{MAX_DESCRIPTION_CHARS})."
+        )
+    text = _CONTROL.sub("", raw).strip()
     if not text:
         raise InvalidRequestError("Describe the image in a few words first, then press Enhance.")
     if len(text) > MAX_DESCRIPTION_CHARS:

@@ -10,15 +10,23 @@ from typing import Any
 
 from .catalog import ModelInfo
 from .errors import InvalidRequestError
+from .fields import (  # noqa: F401 (the limits' long-standing home; declared in fields.py)
+    BY_NAME,
+    COUNT,
+    MAX_GUIDANCE,
+    MAX_IMAGES,
+    MAX_PROMPT_CHARS,
+    MAX_SEED,
+    MAX_STEPS,
+    MIN_GUIDANCE,
+    MIN_SIZE,
+    MIN_STEPS,
+    MINER_MAX_STEPS,
+    SETTING_NAMES,
+    SIZE_STEP,
+)
 
-MIN_STEPS, MAX_STEPS = 1, 50  # the seed document: "Cannot exceed 50"
-MINER_MAX_STEPS = 35  # Heurist's miners' default configuration (max_iterations) caps here
-MIN_SIZE = 64
-SIZE_STEP = 8  # miners floor sizes to a multiple of 8; we do it first so results tell the truth
-MIN_GUIDANCE, MAX_GUIDANCE = 1.0, 20.0
-MAX_SEED = 2**53 - 1  # larger seeds lose precision in JavaScript clients
 RANDOM_SEED_MAX = 2**32 - 1
-MAX_PROMPT_CHARS = 8000
 
 # C0/C1 control characters other than tab and newline carry no meaning in a prompt.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -57,10 +65,12 @@ class GenerationParams:
 
 
 # Every list of the generation fields (the client's record, the form, the reload script, the
-# history) is derived from this one.
-SETTING_FIELDS: tuple[str, ...] = tuple(
-    f.name for f in fields(GenerationParams) if f.metadata.get("setting", True)
-)
+# history, links, the command line) is derived from fields.SETTINGS.
+SETTING_FIELDS: tuple[str, ...] = SETTING_NAMES
+assert (
+    tuple(f.name for f in fields(GenerationParams) if f.metadata.get("setting", True))
+    == SETTING_FIELDS
+), "fields.SETTINGS and GenerationParams must name the same settings in the same order"
 
 
 def resolve_seed(seed: int, rng: random.Random | None = None) -> int:
@@ -98,6 +108,32 @@ def _whole(value: Any, name: str) -> int:
     number = _number(value, name)
     if not number.is_integer():
         raise InvalidRequestError(f"{name} must be a whole number, not {number:g}.")
+    return int(number)
+
+
+def check_number(name: str, value: Any) -> float:
+    """A number setting (fields.SETTINGS) within its declared bounds; whole where it must be."""
+    setting = BY_NAME[name]
+    low, high = setting.bounds()  # type: ignore[misc]
+    number = (
+        _whole(value, setting.label) if setting.kind == "int" else _number(value, setting.label)
+    )
+    if not low <= number <= high:
+        raise InvalidRequestError(
+            f"{setting.label} must be between {low:g} and {high:g}, not {number:g}."
+        )
+    return number
+
+
+def check_count(value: Any, maximum: int = MAX_IMAGES) -> int:
+    """A number of images from 1 to maximum."""
+    problem = f"{COUNT.label} must be a whole number from 1 to {maximum}."
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidRequestError(problem) from None
+    if not number.is_integer() or not 1 <= number <= maximum:
+        raise InvalidRequestError(problem)
     return int(number)
 
 
@@ -146,19 +182,15 @@ def validate(
             f"The negative prompt is too long ({len(neg_prompt)} characters; "
             f"at most {MAX_PROMPT_CHARS})."
         )
-    steps = _whole(defaults.num_iterations if num_iterations is None else num_iterations, "Steps")
-    if not MIN_STEPS <= steps <= MAX_STEPS:
-        raise InvalidRequestError(
-            f"Steps must be between {MIN_STEPS} and {MAX_STEPS}, not {steps}."
+    steps = int(
+        check_number(
+            "num_iterations",
+            defaults.num_iterations if num_iterations is None else num_iterations,
         )
-    guidance = _number(
-        defaults.guidance_scale if guidance_scale is None else guidance_scale, "Guidance scale"
     )
-    if not MIN_GUIDANCE <= guidance <= MAX_GUIDANCE:
-        raise InvalidRequestError(
-            f"Guidance scale must be between {MIN_GUIDANCE:g} and {MAX_GUIDANCE:g}, "
-            f"not {guidance:g}."
-        )
+    guidance = check_number(
+        "guidance_scale", defaults.guidance_scale if guidance_scale is None else guidance_scale
+    )
     return GenerationParams(
         prompt=prompt,
         model_id=model.name,
@@ -172,3 +204,13 @@ def validate(
         guidance_scale=guidance,
         seed=check_seed(-1 if seed is None else seed),
     )
+
+
+def prepare(catalog: Any, prompt: Any, model_id: Any, **settings: Any) -> GenerationParams:
+    """Validated parameters for a model of catalog, with a concrete seed; nothing is sent.
+
+    settings are the other SETTING_FIELDS (neg_prompt, width, height, num_iterations,
+    guidance_scale, seed); a missing or None one takes the model's default.
+    """
+    params = validate(catalog.get(model_id), prompt=prompt, **settings)
+    return params.with_seed(resolve_seed(params.seed))

@@ -2,8 +2,10 @@
 
 A public studio with the owner's key lets anyone spend the owner's credits; one script made
 288 images in 15 s. Each visitor (their address, and separately their session) gets a bucket
-of `per_minute` images that refills at `per_minute` a minute; a batch takes its images from
-every bucket of its visitor, or from none and is told how long to wait.
+of `per_minute` images that refills at `per_minute` a minute. A request is charged what it
+runs (plan.Plan.charge: a job is a job, from a batch, its variations, a grid or an agent; an
+enhancement counts one): it takes that from every bucket of its visitor, or from none and is
+told what it needs and when it can run. A request larger than a full bucket never runs.
 """
 
 from __future__ import annotations
@@ -28,13 +30,15 @@ class RateLimit:
         self._lock = threading.Lock()
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # tokens, when
 
-    def take(self, visitor: Sequence[str], images: int) -> float:
-        """Take `images` from each of the visitor's buckets: 0.0, or the seconds to wait first.
+    def take(self, visitor: Sequence[str], units: int) -> float:
+        """Take `units` from each of the visitor's buckets: 0.0, or the seconds to wait first.
 
-        A batch larger than a full bucket waits for a full bucket and then empties it.
+        math.inf for a request larger than a full bucket: it can never run at this limit.
         """
+        if units > self.per_minute:
+            return math.inf
         names = [name for name in visitor if name]
-        need = min(images, self.per_minute)
+        need = units
         now = self._clock()
         with self._lock:
             levels = {name: self._level(name, now) for name in names}
@@ -52,10 +56,17 @@ class RateLimit:
         tokens, when = self._buckets.get(name, (float(self.per_minute), now))
         return min(float(self.per_minute), tokens + (now - when) * self.per_minute / 60)
 
-    def message(self, wait: float) -> str:
-        """What to tell a visitor who must wait `wait` seconds."""
-        return (
-            f"Slow down: this studio makes at most {self.per_minute} images a minute for each "
-            f"visitor on its own key. Try again in {wait:.0f} s, or paste your own Heurist key "
-            "(API key, below the form) to have no limit."
+    def message(self, wait: float, units: int = 1) -> str:
+        """What to tell a visitor whose request of `units` jobs must wait `wait` seconds."""
+        limit = (
+            f"this studio runs at most {self.per_minute} jobs a minute for each visitor on its "
+            "own key"
         )
+        own_key = "paste your own Heurist key (API key) to have no limit"
+        needs = f"This request needs {units} job{'s' if units != 1 else ''}"
+        if math.isinf(wait):
+            return (
+                f"Too large: {needs}, and {limit}. Lower Images, remove some {{a|b}} options "
+                f"or compare fewer cells, or {own_key}."
+            )
+        return f"Slow down: {needs}, and {limit}. Try again in {wait:.0f} s, or {own_key}."

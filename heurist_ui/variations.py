@@ -6,14 +6,13 @@ Braces without `|` are left as they are; `\\{` and `\\}` are literal braces.
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import InvalidRequestError
-from .params import GenerationParams
+from .params import MAX_PROMPT_CHARS, GenerationParams
 
-MAX_JOBS = 64  # variations × images in one batch
+MAX_JOBS = 64  # jobs in one request: variations × images, or a grid's cells
 
 
 @dataclass(frozen=True)
@@ -25,7 +24,14 @@ class Variation:
 
 
 def _parts(template: str, name: str) -> list[list[str]]:
-    """The template as a list of choices: literal text is a choice of one."""
+    """The template as a list of choices: literal text is a choice of one.
+
+    The length is checked first, so parsing is bounded whatever a visitor sends.
+    """
+    if len(template) > MAX_PROMPT_CHARS:
+        raise InvalidRequestError(
+            f"The {name} is too long ({len(template)} characters; at most {MAX_PROMPT_CHARS})."
+        )
     parts: list[list[str]] = []
     text: list[str] = []
     position = 0
@@ -95,34 +101,49 @@ def _split_options(body: str) -> list[str]:
     return options
 
 
-def count_variations(template: str, name: str = "prompt") -> int:
-    """How many prompts the template expands to."""
-    return math.prod(len(choices) for choices in _parts(template or "", name))
+def bounded_product(counts: Any, limit: int = MAX_JOBS) -> int:
+    """The product of counts, or limit + 1 as soon as it passes limit (never a huge number)."""
+    total = 1
+    for count in counts:
+        total *= count
+        if total > limit:
+            return limit + 1
+    return total
+
+
+def count_variations(template: str, name: str = "prompt", limit: int = MAX_JOBS) -> int:
+    """How many prompts the template expands to; limit + 1 stands for "more than limit"."""
+    return bounded_product((len(choices) for choices in _parts(template or "", name)), limit)
 
 
 def expand(template: str, name: str = "prompt", limit: int = MAX_JOBS) -> list[str]:
     """Every combination, first group varying slowest; more than limit is an error."""
     parts = _parts(template or "", name)
-    total = math.prod(len(choices) for choices in parts)
-    if total > limit:
+    if bounded_product((len(choices) for choices in parts), limit) > limit:
         raise InvalidRequestError(
-            f"The {name} expands to {total} variations; at most {limit} can run at once. "
-            "Remove some {a|b} options."
+            f"The {name} expands to more than {limit} variations; at most {limit} can run "
+            "at once. Remove some {a|b} options."
         )
     return ["".join(pick) for pick in itertools.product(*parts)]
 
 
 def plan_variations(prompt: str, neg_prompt: str, images: int) -> list[Variation]:
     """Every (prompt, negative prompt) combination; with images each, at most MAX_JOBS jobs."""
-    prompts = expand(prompt, "prompt")
-    negatives = expand(neg_prompt, "negative prompt")
-    variations = [Variation(p, n) for p, n in itertools.product(prompts, negatives)]
-    if len(variations) * images > MAX_JOBS:
+    counts = (count_variations(prompt, "prompt"), count_variations(neg_prompt, "negative prompt"))
+    if bounded_product((*counts, images)) > MAX_JOBS:
+        combinations = bounded_product(counts)
+        what = (
+            describe(combinations, images)
+            if combinations <= MAX_JOBS
+            else f"More than {MAX_JOBS} variations"
+        )
         raise InvalidRequestError(
-            f"{describe(len(variations), images)}: at most {MAX_JOBS} images run at once. "
+            f"{what}: at most {MAX_JOBS} images run at once. "
             "Remove some {a|b} options or lower Images."
         )
-    return variations
+    prompts = expand(prompt, "prompt")
+    negatives = expand(neg_prompt, "negative prompt")
+    return [Variation(p, n) for p, n in itertools.product(prompts, negatives)]
 
 
 def describe(variations: int, images: int) -> str:

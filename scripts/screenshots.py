@@ -82,7 +82,7 @@ def prompt_help(page) -> None:
 def compare_grid(studio, sandbox: Sandbox) -> None:
     """assets/compare-grid.png: three models by two seeds, one cell failing in its place."""
     plan = plan_grid(
-        studio.client,
+        studio.catalog,
         prompt="a lighthouse at dusk, volumetric light",
         neg_prompt="blurry",
         model_ids=["SDXL", "Aurora", "FLUX.1-dev"],

@@ -28,7 +28,7 @@ def plan(client, **overrides):
         "seed": -1,
         **overrides,
     }
-    return plan_grid(client, **arguments)
+    return plan_grid(client.catalog, **arguments)
 
 
 def test_cells_are_row_major_models_by_values(client):

@@ -91,8 +91,9 @@ def test_generate_returns_one_compact_preview_and_full_png_links(keyed_app):
     report = json.loads(next(text for text in texts(result) if text.startswith("{")))
     assert len(report["images"]) == 3
     first = report["images"][0]
-    assert first["png_url"].startswith(keyed_app.url.rstrip("/") + "/gradio_api/file=")
-    path = first["png_url"].split("/gradio_api/file=", 1)[1]
+    assert first["image_url"].startswith(keyed_app.url.rstrip("/") + "/gradio_api/file=")
+    assert first["format"] == "png" and first["image_url"].endswith(".png")
+    path = first["image_url"].split("/gradio_api/file=", 1)[1]
     _, record = read_png_metadata(unquote(path))
     assert record["seed"] == first["seed"] and record["prompt"] == "a lighthouse"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import pytest
@@ -45,21 +46,24 @@ def test_a_refused_batch_takes_nothing_and_others_are_not_affected():
     assert limit.take(["address:b", "session:3"], 4) == 0  # a new visitor has a full bucket
 
 
-def test_a_batch_larger_than_the_bucket_waits_for_a_full_one():
+def test_a_request_larger_than_a_full_bucket_never_runs_and_takes_nothing():
     clock = Clock()
     limit = RateLimit(4, clock=clock)
 
-    assert limit.take(["address:a"], 8) == 0  # a full bucket pays for it
-    assert limit.take(["address:a"], 8) == 60
-    clock.now += 60
-    assert limit.take(["address:a"], 8) == 0
+    assert limit.take(["address:a"], 8) == math.inf  # no wait would ever be enough
+    assert limit.take(["address:a"], 4) == 0  # the refusal took nothing
+    assert limit.take(["address:a"], 4) == 60
 
 
-def test_the_message_says_how_long_and_how_to_avoid_it():
-    message = RateLimit(30).message(12)
+def test_the_message_says_what_the_request_needs_how_long_and_how_to_avoid_it():
+    message = RateLimit(30).message(12, 6)
 
     assert message.startswith("Slow down") and "Try again in 12 s" in message
-    assert "30 images a minute" in message and "your own Heurist key" in message
+    assert "needs 6 jobs" in message and "30 jobs a minute" in message
+    assert "your own Heurist key" in message
+    never = RateLimit(5).message(math.inf, 64)
+    assert never.startswith("Too large") and "needs 64 jobs" in never
+    assert "Try again" not in never and "Lower Images" in never
 
 
 def test_the_limit_is_off_locally_and_on_when_shared_or_on_a_space(monkeypatch):

@@ -48,8 +48,11 @@ def test_a_capped_studio_keeps_its_outputs_under_the_cap_plus_one_batch(
     sandbox, tmp_path, monkeypatch
 ):
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
-    cap_mb = 0.25
-    with running_studio(sandbox, tmp_path, api_key="server#key", output_max_mb=cap_mb) as app:
+    cap_mb = 1.0  # a batch of 8 at 256² is planned at 0.75 MB: under the cap on its own
+    studio = running_studio(
+        sandbox, tmp_path, api_key="server#key", output_max_mb=cap_mb, output_grace_min=0
+    )
+    with studio as app:
         largest_batch = 0
         for _ in range(20):  # 160 images of 256², about 4 MB in all
             outcome = call_generate(app.url, generate_data(num_images=8, api_key=""))

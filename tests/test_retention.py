@@ -8,6 +8,7 @@ import pytest
 
 from heurist_ui.batch import JobRunner, prepare_batch
 from heurist_ui.config import SPACE_OUTPUT_MAX_MB, load_settings
+from heurist_ui.errors import InvalidRequestError
 from heurist_ui.retention import Retention
 
 
@@ -46,6 +47,50 @@ def test_a_cap_found_exceeded_at_start_is_applied_at_once(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["3.png", "4.png"]
 
 
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_files_younger_than_the_grace_period_stay_whatever_the_cap(tmp_path):
+    clock = Clock(10_000.0)
+    retention = Retention(tmp_path, max_bytes=1000, grace=600, clock=clock)
+    made = [write(tmp_path, f"{n}.png", 400, 0) for n in range(4)]
+    for path in made:
+        retention.add(path)
+        clock.now += 60
+    assert all(path.exists() for path in made)  # 1600 bytes, but none is 10 minutes old
+    clock.now += 600
+    retention.add(write(tmp_path, "late.png", 400, 0))
+    assert [path.exists() for path in made] == [False, False, False, True]
+    assert retention.total <= 1000
+
+
+def test_files_held_by_a_running_request_stay_until_it_ends(tmp_path):
+    retention = Retention(tmp_path, max_bytes=1000, grace=0)
+    with retention.in_use() as held:
+        cells = [write(tmp_path, f"cell{n}.png", 400, n) for n in range(4)]
+        for cell in cells:
+            held.add(cell)
+            retention.add(cell)
+        retention.add(write(tmp_path, "other.png", 400, 10))
+        assert all(cell.exists() for cell in cells)  # another request's file cannot push them out
+    assert sum(cell.exists() for cell in cells) < 4  # released: the cap applies again
+    assert retention.total <= 1000
+
+
+def test_a_request_larger_than_the_whole_cap_is_refused_before_it_runs(tmp_path):
+    retention = Retention(tmp_path, max_bytes=50 * 1024 * 1024)
+    retention.check_room(40 * 1024 * 1024)
+    with pytest.raises(InvalidRequestError, match=r"about 96 MB of images.*\(50 MB\)") as raised:
+        retention.check_room(96 * 1024 * 1024)
+    assert str(tmp_path) not in str(raised.value)
+    Retention(tmp_path, max_bytes=None).check_room(10**12)  # no cap, no refusal
+
+
 def test_without_a_cap_nothing_is_deleted(tmp_path):
     retention = Retention(tmp_path, max_bytes=None)
     for n in range(3):
@@ -55,7 +100,7 @@ def test_without_a_cap_nothing_is_deleted(tmp_path):
 
 def test_many_images_through_the_runner_stay_under_the_cap_plus_one_batch(client, tmp_path):
     cap = 200_000
-    runner = JobRunner(client, tmp_path / "out", max_workers=8, max_bytes=cap)
+    runner = JobRunner(client, tmp_path / "out", max_workers=8, max_bytes=cap, grace=0)
     largest_batch = 0
     for _ in range(30):  # 240 images of 256²
         jobs = prepare_batch(client, 8, "a cat", "SDXL", width=256, height=256)

@@ -56,7 +56,6 @@ def test_flux_costs_more_than_sdxl(studio):
     "args",
     [
         (SDXL, "abc", 512, 30, 1),
-        (SDXL, None, 512, 30, 1),
         (SDXL, 512, 512, "", 1),
         (SDXL, 512, 512, 30, None),
         ("no-such-model", 512, 512, 30, 1),

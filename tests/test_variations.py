@@ -58,9 +58,23 @@ def test_unbalanced_braces_say_where_and_what_to_change(template, words):
 
 def test_too_many_combinations_is_an_error_before_expanding():
     template = "{a|b}" * 7  # 128
-    assert count_variations(template) == 128
-    with pytest.raises(InvalidRequestError, match="128 variations; at most 64"):
+    assert count_variations(template) == MAX_JOBS + 1  # "more than the limit", counted no further
+    with pytest.raises(InvalidRequestError, match="more than 64 variations; at most 64"):
         expand(template)
+
+
+def test_counting_stops_at_the_limit_however_many_groups():
+    # 1500 groups would be a 452-digit number; the count stops at the limit instead.
+    assert count_variations("{a|b}" * 1500) == MAX_JOBS + 1
+    with pytest.raises(InvalidRequestError, match="More than 64 variations: at most 64"):
+        plan_variations("{a|b}" * 1500, "", images=1)
+
+
+@pytest.mark.parametrize("name", ["prompt", "negative prompt"])
+def test_a_huge_template_is_refused_for_its_length_before_it_is_parsed(name):
+    template = "{a|b}" * 300_000  # 1.5 MB
+    with pytest.raises(InvalidRequestError, match=f"The {name} is too long"):
+        count_variations(template, name)
 
 
 def test_plan_combines_prompt_and_negative_variations():

@@ -91,6 +91,7 @@ def running_studio(
     port: int | None = None,
     rate_limit: int | None = None,
     output_max_mb: float | None = None,
+    output_grace_min: float | None = None,
 ) -> Iterator[RunningStudio]:
     """The app as `python app.py --sandbox` builds it, over `sandbox`, files under `folder`.
 
@@ -110,6 +111,7 @@ def running_studio(
             cache_dir=folder / "cache",
             rate_limit=rate_limit,
             output_max_mb=output_max_mb,
+            output_grace_min=output_grace_min,
             env_file=None,
         )
         demo, studio = build_app(settings, sandbox=True, concurrency=concurrency)

@@ -11,12 +11,14 @@ from typing import Any
 
 import gradio as gr
 
-from ..compare import AXES, GridPlan, cell_thumbnail, plan_grid, save_grid
+from ..compare import AXES, GridPlan, cell_thumbnail, save_grid
 from ..errors import HeuristError
+from ..plan import Plan, plan_grid_request
 from . import controls
 from .errors import user_error
 from .form import Form, apply_settings
 from .key import NO_KEY_MESSAGE
+from .markup import as_text
 from .mcp_tools import hide_from_mcp
 from .results import record_markdown
 from .studio import Studio, bind
@@ -210,9 +212,9 @@ def grid_plan(
     guidance,
     seed,
     triggers=False,
-) -> GridPlan:
-    return plan_grid(
-        studio.client,
+) -> Plan:
+    return plan_grid_request(
+        studio.catalog,
         prompt=prompt,
         neg_prompt=neg_prompt,
         model_ids=models,
@@ -232,16 +234,17 @@ def grid_cost(studio: Studio, *inputs: Any) -> str:
     try:
         plan = grid_plan(studio, *inputs[:10], triggers=inputs[10])
     except HeuristError as error:
-        return f"Cost: {error}"
-    rows = plan.row_credits()
+        return f"Cost: {as_text(str(error))}"
+    grid = plan.grid
+    rows = grid.row_credits()
     per_row = " · ".join(
-        f"{label}: {controls.format_credits(credits)}"
-        for label, credits in zip(plan.row_labels, rows, strict=True)
+        f"{as_text(label)}: {controls.format_credits(credits)}"
+        for label, credits in zip(grid.row_labels, rows, strict=True)
     )
     return (
-        f"**≈ {controls.format_credits(sum(rows))} credits** for {len(plan.cells)} cells "
-        f"({len(rows)} × {len(plan.values)})  \n{per_row}  \n"
-        f"At Heurist's current prices: {plan.page_price()} in all"
+        f"**≈ {controls.format_credits(plan.credits)} credits** for {plan.summary} "
+        f"({len(rows)} × {len(grid.values)})  \n{per_row}  \n"
+        f"At Heurist's current prices: {plan.price} in all"
     )
 
 
@@ -303,37 +306,41 @@ async def run_grid(
     request: gr.Request | None = None,
 ) -> AsyncIterator[tuple]:
     """Plan, run every cell at once, stream the cells; the grid and its ZIP at the end."""
-    key = (api_key or "").strip() or None
+    key = (api_key.strip() or None) if isinstance(api_key, str) else None
     if key is None and not studio.client.has_key:
         raise user_error(NO_KEY_MESSAGE, title="No API key")
     try:
         plan = grid_plan(studio, *inputs, triggers=triggers)
     except HeuristError as error:
         raise user_error(str(error), title="Check the grid") from None
-    studio.check_rate(key, request, len(plan.cells))
+    studio.admit(plan, key, request)
+    grid = plan.grid
     images, errors, thumbnails = {}, {}, {}
-    total = len(plan.cells)
-    progress((0, total), desc=f"0 of {total}")
+    total = len(plan.jobs)
+    progress((0, total), desc=f"0 of {total} cells")
     shown = time.monotonic()
-    try:
-        cells = _stream_cells(studio, plan, key, images, errors, thumbnails, progress)
-        async for step in cells:
-            if time.monotonic() - shown >= STREAM_EVERY:
-                shown = time.monotonic()
-                yield step
-    except HeuristError as error:  # refused before anything was sent
-        raise user_error(str(error), title="Nothing was sent") from None
-    if not images:
-        raise user_error(next(iter(errors.values())), title="Every cell failed")
-    made = {place: await task for place, task in thumbnails.items()}
-    # Drawing, encoding and zipping take a tenth of a second or more: not on the event loop.
-    grid_path, zip_path = await asyncio.to_thread(
-        save_grid, plan, images, errors, studio.runner.output_dir, made
-    )
-    studio.runner.retention.add(grid_path)
-    studio.runner.retention.add(zip_path)
+    # The cells stay on disk, whatever the storage cap, until they are zipped.
+    with studio.runner.retention.in_use() as held:
+        try:
+            cells = _stream_cells(studio, grid, key, images, errors, thumbnails, progress, held)
+            async for step in cells:
+                if time.monotonic() - shown >= STREAM_EVERY:
+                    shown = time.monotonic()
+                    yield step
+        except HeuristError as error:  # refused before anything was sent
+            raise user_error(str(error), title="Nothing was sent") from None
+        if not images:
+            raise user_error(next(iter(errors.values())), title="Every cell failed")
+        made = {place: await task for place, task in thumbnails.items()}
+        # Drawing, encoding and zipping take a tenth of a second or more: not on the event loop.
+        grid_path, zip_path = await asyncio.to_thread(
+            save_grid, grid, images, errors, studio.runner.output_dir, made
+        )
+        held.update((grid_path, zip_path))
+        studio.runner.retention.add(grid_path)
+        studio.runner.retention.add(zip_path)
     download = gr.update(value=str(zip_path), visible=True)
-    yield str(grid_path), _gallery(plan, images), _records(plan, images, errors), download
+    yield str(grid_path), _gallery(grid, images), _records(grid, images, errors), download
 
 
 async def _stream_cells(
@@ -344,6 +351,7 @@ async def _stream_cells(
     errors: dict,
     thumbnails: dict,
     progress: gr.Progress,
+    held: set,
 ) -> AsyncIterator[tuple]:
     """Run the cells, filling images and errors; after each, the update showing the cells.
 
@@ -356,12 +364,13 @@ async def _stream_cells(
         if outcome.image is None:
             errors[(cell.row, cell.column)] = str(outcome.error)
         else:
+            held.add(outcome.image.path)
             images[(cell.row, cell.column)] = outcome.image
             thumbnails[(cell.row, cell.column)] = asyncio.ensure_future(
                 asyncio.to_thread(cell_thumbnail, plan, outcome.image.path)
             )
         done = len(images) + len(errors)
-        progress((done, total), desc=f"{done} of {total}")
+        progress((done, total), desc=f"{done} of {total} cells")
         # Cells finishing together are shown together (the caller throttles): each update
         # sends every cell again.
         if done < total:

@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 import gradio as gr
 
 from ..catalog import CatalogStore, ModelCatalog, ModelInfo
-from ..cost import estimate_credits, estimate_price
-from ..errors import InvalidRequestError
+from ..cost import Price
+from ..errors import HeuristError
 from ..params import (
     MAX_GUIDANCE,
     MAX_STEPS,
@@ -20,8 +20,9 @@ from ..params import (
     MINER_MAX_STEPS,
     SIZE_STEP,
 )
+from ..plan import plan_images
 from ..prompt_help import NO_STYLE
-from ..variations import count_variations, describe
+from .markup import as_text
 
 C = TypeVar("C", bound=gr.components.Component)
 
@@ -170,34 +171,34 @@ def cost_line(
     neg_prompt: Any = "",
     style: Any = None,
 ) -> str:
-    """The live estimate: credits per image and for the whole batch, variations counted."""
+    """The live estimate of the plan Generate would run: per image and in all, or the refusal."""
     model = catalogs.current.find(model_id)
-    hint = "Cost: set a size, steps and a number of images to see the estimate."
-    try:
-        w, h = int(width) // SIZE_STEP * SIZE_STEP, int(height) // SIZE_STEP * SIZE_STEP
-        steps, count = int(steps), int(count)
-    except (TypeError, ValueError, OverflowError):
-        return hint
-    if min(w, h) < MIN_SIZE or steps < MIN_STEPS or count < 1:
-        return hint
     if model is None:
         return "Cost: pick a model to see the estimate."
+    text = prompt if isinstance(prompt, str) and prompt.strip() else "-"
     try:
-        variations = count_variations(str(prompt or "")) * count_variations(
-            str(neg_prompt or ""), "negative prompt"
+        plan = plan_images(
+            catalogs.current,
+            count,
+            text,
+            model.name,
+            style=style,
+            neg_prompt=neg_prompt,
+            width=width,
+            height=height,
+            num_iterations=steps,
         )
-    except InvalidRequestError as error:
-        return f"Cost: {error}"
-    each = estimate_credits(model.type, w, h, steps)
-    images = count * variations
-    styled = f", style {style}" if style and style != NO_STYLE else ""
-    page = estimate_price(model.type, w, h, steps)
+    except HeuristError as error:
+        return f"Cost: **not runnable**: {as_text(error)}"
+    first, images = plan.jobs[0], len(plan.jobs)
+    styled = f", style {as_text(style)}" if style and style != NO_STYLE else ""
     return (
-        f"**≈ {format_credits(each)} credits** per image · "
-        f"**{format_credits(each * images)} credits** for "
-        f"{describe(variations, count)} ({model.kind}, {w}×{h}, {steps} steps{styled})  \n"
-        f"At Heurist's current prices: {page} per image, "
-        f"{estimate_price(model.type, w, h, steps, images)} in all"
+        f"**≈ {format_credits(plan.credits / images)} credits** per image · "
+        f"**{format_credits(plan.credits)} credits** for "
+        f"{plan.summary} ({model.kind}, {first.width}×{first.height}, "
+        f"{first.num_iterations} steps{styled})  \n"
+        f"At Heurist's current prices: {Price(plan.price.credits / images)} per image, "
+        f"{plan.price} in all"
     )
 
 

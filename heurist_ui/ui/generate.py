@@ -9,9 +9,10 @@ from typing import Any
 
 import gradio as gr
 
-from ..batch import MAX_IMAGES, prepare_batch
 from ..errors import HeuristError
+from ..fields import MAX_IMAGES
 from ..params import SETTING_FIELDS
+from ..plan import Plan, plan_images
 from ..prompt_help import NO_STYLE
 from . import controls, prompt_help
 from .errors import user_error
@@ -198,23 +199,23 @@ def wire_run(studio: Studio, panel: Generator, api_key: gr.Textbox, results: Res
     return run
 
 
-def prepare_jobs(
+def plan_batch(
     studio: Studio,
-    api_key: str,
+    api_key: Any,
     num_images: Any,
-    request: gr.Request | None = None,
-    **settings: Any,
-) -> tuple:
-    """(jobs, key) for a batch, or a gr.Error that says what to fix; nothing is sent."""
-    key = (api_key or "").strip() or None
+    request: Any = None,
+    **request_settings: Any,
+) -> tuple[Plan, str | None]:
+    """(plan, key) for a batch, or a gr.Error that says what to fix; nothing is sent."""
+    key = (api_key.strip() or None) if isinstance(api_key, str) else None
     if key is None and not studio.client.has_key:
         raise user_error(NO_KEY_MESSAGE, title="No API key")
     try:
-        jobs = prepare_batch(studio.client, num_images, **settings)
+        plan = plan_images(studio.catalog, num_images, **request_settings)
     except HeuristError as error:
         raise user_error(str(error), title="Check the settings") from None
-    studio.check_rate(key, request, len(jobs))
-    return jobs, key
+    studio.admit(plan, key, request)
+    return plan, key
 
 
 async def generate_images(
@@ -234,9 +235,9 @@ async def generate_images(
 ) -> AsyncIterator[View]:
     """Generate num_images images as parallel jobs, streaming each into the gallery."""
     settings = {name: value for name, value in locals().items() if name in SETTING_FIELDS}
-    jobs, key = prepare_jobs(studio, api_key, num_images, request, **settings)
-    batch = Batch(len(jobs))
-    async for view in stream_batch(studio, batch, jobs, key, progress, batch.view):
+    plan, key = plan_batch(studio, api_key, num_images, request, **settings)
+    batch = Batch(len(plan.jobs))
+    async for view in stream_batch(studio, batch, plan.jobs, key, progress, batch.view):
         yield view
     batch.report()
 
@@ -261,20 +262,15 @@ def page_handler(studio: Studio, pages: PageBatches) -> Callable[..., AsyncItera
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's injection idiom)
     ) -> AsyncIterator[View]:
         settings = {name: value for name, value in locals().items() if name in SETTING_FIELDS}
-        notes = help_notes(prompt, style, enhanced)
-        try:
-            settings["prompt"], settings["neg_prompt"] = prompt_help.styled(
-                studio.catalogs, style, prompt, neg_prompt, model_id
-            )
-        except HeuristError as error:
-            raise user_error(str(error), title="Check the settings") from None
-        jobs, key = prepare_jobs(studio, api_key, num_images, request, **settings)
-        jobs = [job.with_notes(**notes) for job in jobs] if notes else jobs
-        batch, session = Batch(len(jobs)), (request and request.session_hash) or ""
+        notes = help_notes(prompt, enhanced)
+        plan, key = plan_batch(
+            studio, api_key, num_images, request, style=style, notes=notes, **settings
+        )
+        batch, session = Batch(len(plan.jobs)), getattr(request, "session_hash", None) or ""
         pages.start(session, batch)
         try:
             view = partial(pages.view, session)
-            async for shown in stream_batch(studio, batch, jobs, key, progress, view):
+            async for shown in stream_batch(studio, batch, plan.jobs, key, progress, view):
                 yield shown
         finally:
             pages.end(session)
@@ -283,11 +279,9 @@ def page_handler(studio: Studio, pages: PageBatches) -> Callable[..., AsyncItera
     return generate_in_page
 
 
-def help_notes(prompt: Any, style: Any, enhanced: Any) -> dict[str, str]:
-    """What the record should say of the prompt help used: the style, the enhancement."""
+def help_notes(prompt: Any, enhanced: Any) -> dict[str, str]:
+    """What the record should say of the enhancement used (plan_images notes the style)."""
     notes = {}
-    if style and style != NO_STYLE:
-        notes["style"] = str(style)
     if isinstance(enhanced, dict) and str(prompt or "").strip() == enhanced.get("prompt"):
         notes["enhanced_from"] = str(enhanced.get("description", ""))
         notes["enhancer"] = str(enhanced.get("llm", ""))

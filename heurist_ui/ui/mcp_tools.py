@@ -7,6 +7,7 @@ argument, which would sit in the agent's transcript.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable
@@ -16,10 +17,11 @@ from urllib.parse import quote, urlsplit
 import gradio as gr
 from PIL import Image
 
-from ..batch import SavedImage, check_count, prepare_batch, summarize_failures
+from ..batch import SavedImage, summarize_failures
 from ..cost import estimate_credits
 from ..errors import HeuristError
-from ..params import validate
+from ..fields import COUNT, SETTINGS
+from ..plan import Plan, plan_images
 from ..preview import contact_sheet
 from .errors import user_error
 from .studio import Studio
@@ -64,10 +66,12 @@ def wire(studio: Studio) -> None:
         queue=False,
     )
     trigger.click(list_tool(studio), None, details, api_name="list_models", queue=False)
-    gr.api(enhance_tool(studio), api_name="enhance_prompt_tool", concurrency_limit=None)
+    # Unqueued, like the others: the tool then sees the agent's own request (its address and
+    # headers), not Gradio's loopback client that every agent would share.
+    gr.api(enhance_tool(studio), api_name="enhance_prompt_tool", queue=False)
     trigger.click(
         cost_tool(studio),
-        [model, width, height, steps, count],
+        [model, width, height, steps, count, prompt],
         details,
         api_name="estimate_cost",
         queue=False,
@@ -87,66 +91,91 @@ def generate_tool(studio: Studio) -> Callable:
         request: gr.Request,
         x_heurist_key: gr.Header = None,  # type: ignore[assignment]
     ) -> tuple[Image.Image, str]:
-        """Generate images with Heurist's Stable Diffusion and FLUX models. Costs credits: call
-        estimate_cost first for a price (FLUX costs 4x SDXL). Returns ONE compact WebP preview
-        (the images side by side, at most 512 px each, in order) and JSON with, for each
-        image, png_url (the full-size PNG with its generation parameters), seed, size, model
-        and credits. Without a server key, send your key in the X-Heurist-Key header.
-
-        Args:
-            prompt: What to draw: comma-separated tags for SD models, one plain sentence for FLUX.
-            model: An image model name from list_models, e.g. SDXL or FLUX.1-dev.
-            width: Pixels, 64 to the model's max_width; 0 for the model's default.
-            height: Pixels, 64 to the model's max_height; 0 for the model's default.
-            steps: Inference steps, 1 to 50 (Heurist runs at most 35); 0 for the default.
-            guidance: Guidance scale, 1 to 20; 0 for the model's default.
-            seed: -1 for random, or 0 to 2^53-1 to reproduce; count > 1 uses seed, seed+1, ...
-            count: Number of images, 1 to 8 (each one a job, all in parallel).
-        """
         key = (x_heurist_key or "").strip() or None
         if key is None and not studio.client.has_key:
             raise user_error(NO_KEY)
-        try:
-            jobs = prepare_batch(
-                studio.client,
-                1 if count is None else count,
-                prompt,
-                model,
-                width=_or_default(width),
-                height=_or_default(height),
-                num_iterations=_or_default(steps),
-                guidance_scale=_or_default(guidance),
-                seed=-1 if seed is None else seed,
-            )
-        except HeuristError as error:
-            raise user_error(str(error)) from None
-        studio.check_rate(key, request, len(jobs))
+        plan = _plan(studio, prompt, model, width, height, steps, guidance, seed, count)
+        studio.admit(plan, key, request)
         saved, failures = [], []
-        try:
-            async for outcome in studio.runner.stream(jobs, key):
-                if outcome.image is None:
-                    failures.append(str(outcome.error))
-                else:
-                    saved.append((outcome.index, outcome.image))
-        except HeuristError as error:  # refused before anything was sent
-            raise user_error(str(error)) from None
-        if not saved:
-            raise user_error(summarize_failures(failures, len(jobs)))
-        images = [image for _, image in sorted(saved, key=lambda pair: pair[0])]
+        # The images stay on disk, whatever the storage cap, until the preview is made.
+        with studio.runner.retention.in_use() as held:
+            try:
+                async for outcome in studio.runner.stream(plan.jobs, key):
+                    if outcome.image is None:
+                        failures.append(str(outcome.error))
+                    else:
+                        held.add(outcome.image.path)
+                        saved.append((outcome.index, outcome.image))
+            except HeuristError as error:  # refused before anything was sent
+                raise user_error(str(error)) from None
+            if not saved:
+                raise user_error(summarize_failures(failures, len(plan.jobs)))
+            images = [image for _, image in sorted(saved, key=lambda pair: pair[0])]
+            sheet = await asyncio.to_thread(contact_sheet, [image.path for image in images])
         root = public_root(request)
         report: dict[str, Any] = {"images": [_summary(image, root) for image in images]}
         if failures:
-            report["failed"] = summarize_failures(failures, len(jobs))
-        sheet = contact_sheet([image.path for image in images])
+            report["failed"] = summarize_failures(failures, len(plan.jobs))
         return sheet, json.dumps(report, ensure_ascii=False)
 
+    generate_images.__doc__ = GENERATE_DOC + _args_doc(TOOL_SETTINGS)
     return generate_images
+
+
+GENERATE_DOC = """Generate images with Heurist's Stable Diffusion and FLUX models.
+
+    Costs credits: call estimate_cost first with the same arguments for the price (FLUX costs
+    4x SDXL). Runs count images for each {a|b} variation of the prompt (at most 64 jobs in
+    all). Returns ONE compact WebP preview (the images side by side, at most 512 px each, in
+    order) and JSON with, for each image, image_url (the full-size file with its generation
+    parameters inside; format says which: png, jpeg or webp, as Heurist answered), seed, size,
+    model and credits. Without a server key, send your key in the X-Heurist-Key header.
+"""
+COST_DOC = """Estimate the credits a generate_images call would cost, before paying. Free to call.
+
+    Pass the same prompt to count its {a|b} variations (each runs count images). One credit is
+    one 1024x1024 SDXL image at 20 steps; cost is proportional to pixels and steps, times the
+    model's factor (SD 1.5 0.5, SDXL 1, SDXL LoRA 2, FLUX 4, FLUX LoRA 10). The totals named
+    heurist_credits_total and usd_total are Heurist's current credits-page prices.
+"""
+# The generator settings an agent sets, in the tools' argument order, and what 0 means.
+TOOL_SETTINGS = (*SETTINGS[:1], *SETTINGS[2:], COUNT)
+TOOL_DEFAULT_NOTE = {"width", "height", "num_iterations", "guidance_scale"}
+
+
+def _args_doc(settings: Any) -> str:
+    """The Args: section Gradio reads for an MCP tool, from fields.SETTINGS."""
+    lines = ["", "    Args:"]
+    for setting in settings:
+        note = "; 0 for the model's default" if setting.name in TOOL_DEFAULT_NOTE else ""
+        text = setting.help[:1].upper() + setting.help[1:]
+        lines.append(f"        {setting.mcp}: {text}{note}.")
+    return "\n".join(lines) + "\n"
+
+
+def _plan(studio: Studio, prompt, model, width, height, steps, guidance, seed, count) -> Plan:
+    """The plan for a tool call's settings (0 or nothing: the model's default)."""
+    try:
+        return plan_images(
+            studio.catalog,
+            1 if count is None else count,
+            prompt,
+            model,
+            width=_or_default(width),
+            height=_or_default(height),
+            num_iterations=_or_default(steps),
+            guidance_scale=_or_default(guidance),
+            seed=-1 if seed is None else seed,
+        )
+    except HeuristError as error:
+        raise user_error(str(error)) from None
 
 
 def _summary(image: SavedImage, root: str) -> dict[str, Any]:
     record = image.record
     return {
-        "png_url": f"{root}/gradio_api/file={quote(str(image.path.resolve()))}",
+        "image_url": f"{root}/gradio_api/file={quote(str(image.path.resolve()))}",
+        "format": IMAGE_FORMAT_NAMES.get(image.path.suffix.lower(), image.path.suffix[1:]),
         "seed": record["seed"],
         "width": record["width"],
         "height": record["height"],
@@ -154,6 +183,9 @@ def _summary(image: SavedImage, root: str) -> dict[str, Any]:
         "credits": round(record["credits"], 4),
         "prompt": record["prompt"],
     }
+
+
+IMAGE_FORMAT_NAMES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}
 
 
 def list_tool(studio: Studio) -> Callable:
@@ -193,43 +225,28 @@ def cost_tool(studio: Studio) -> Callable:
         height: float | None,
         steps: float | None,
         count: float | None,
+        prompt: str | None = None,
     ) -> str:
-        """Estimate the credits a generate_images call would cost, before paying. Free to call.
-        One credit is one 1024x1024 SDXL image at 20 steps; cost is proportional to pixels and
-        steps, times the model's factor (SD 1.5 0.5, SDXL 1, SDXL LoRA 2, FLUX 4, FLUX LoRA 10).
-
-        Args:
-            model: An image model name from list_models.
-            width: Pixels (64 to the model's max_width); 0 for the model's default.
-            height: Pixels (64 to the model's max_height); 0 for the model's default.
-            steps: Inference steps, 1 to 50; 0 for the model's default.
-            count: Number of images, 1 to 8.
-        """
-        try:
-            chosen = studio.catalog.get(model)
-            params = validate(
-                chosen,
-                prompt="-",
-                width=_or_default(width),
-                height=_or_default(height),
-                num_iterations=_or_default(steps),
-            )
-            images = check_count(1 if count is None else count)
-        except HeuristError as error:
-            raise user_error(str(error)) from None
-        each = estimate_credits(chosen.type, params.width, params.height, params.num_iterations)
+        # The same plan generate_images would run: its {a|b} variations count too.
+        plan = _plan(studio, prompt or "-", model, width, height, steps, None, -1, count)
+        first = plan.jobs[0]
         return json.dumps(
             {
-                "model": chosen.name,
-                "width": params.width,
-                "height": params.height,
-                "steps": params.num_iterations,
-                "count": images,
-                "credits_per_image": round(each, 4),
-                "credits_total": round(each * images, 4),
-            }
+                "model": first.model_id,
+                "width": first.width,
+                "height": first.height,
+                "steps": first.num_iterations,
+                "count": len(plan.jobs),
+                "what": plan.summary,
+                "credits_per_image": round(plan.credits / len(plan.jobs), 4),
+                "credits_total": round(plan.credits, 4),
+                "heurist_credits_total": round(plan.price.credits, 5),
+                "usd_total": round(plan.price.usd, 6),
+            },
+            ensure_ascii=False,
         )
 
+    estimate_cost.__doc__ = COST_DOC + _args_doc((*TOOL_SETTINGS[1:5], COUNT, SETTINGS[0]))
     return estimate_cost
 
 

@@ -10,9 +10,10 @@ from typing import Any
 import gradio as gr
 
 from ..catalog import CatalogStore, ModelCatalog, ModelInfo
-from ..enhance import LEVEL_NAMES, check_request
+from ..enhance import LEVEL_NAMES
 from ..errors import HeuristError
 from ..params import SETTING_FIELDS
+from ..plan import plan_enhance
 from ..prompt_help import NO_STYLE, apply_style, examples_for, style_names
 from .errors import user_error
 from .form import Form
@@ -149,22 +150,23 @@ def enhance_text(
     key = str(api_key or "").strip() or None
     if key is None and not studio.client.has_key:
         raise user_error(NO_KEY_MESSAGE, title="No API key")
-    studio.check_rate(key, request, 1)
-    catalog = studio.catalog
     try:
-        model = catalog.get(str(model_id))
-        request = check_request(
+        plan = plan_enhance(
+            studio.catalog,
             description,
-            family=model.family,
-            llm_model=llm_model or catalog.default_llm(),
-            llm_models=list(catalog.llms),
-            must_include=must_include,
+            model_id,
+            llm_model,
+            must_include,
             stylization=stylization,
             detail=detail,
             color=color,
             lighting=lighting,
         )
-        return studio.enhancer.enhance(request, api_key=key)
+    except HeuristError as error:
+        raise user_error(str(error), title="Enhance failed") from None
+    studio.admit(plan, key, request)
+    try:
+        return studio.enhancer.enhance(plan.enhance, api_key=key)
     except HeuristError as error:
         raise user_error(str(error), title="Enhance failed") from None
 

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import gradio as gr
-
 from ..batch import MAX_IMAGES, JobRunner
 from ..catalog import CatalogStore, ModelCatalog
 from ..client import HeuristClient
 from ..enhance import PromptEnhancer
+from ..errors import HeuristError
+from ..plan import Plan
 from ..ratelimit import RateLimit
 from .errors import user_error
 
@@ -56,6 +57,7 @@ class Studio:
             Path(output_dir or client.settings.output_dir),
             max_workers=job_workers(concurrency),
             max_bytes=client.settings.output_max_bytes,
+            grace=client.settings.output_grace_min * 60,
         )
         enhancer = PromptEnhancer(client.settings)
         per_minute = client.settings.rate_limit
@@ -81,34 +83,47 @@ class Studio:
         self.enhancer.close()
         self.client.close()
 
-    def check_rate(self, key: str | None, request: gr.Request | None, images: int) -> None:
-        """Raise a "slow down" error if this visitor is past the limit on the server's key.
+    def admit(self, plan: Plan, key: str | None, request: Any = None) -> None:
+        """Raise a gr.Error, before anything is sent, if the plan may not run now.
 
+        Checked against the plan itself: the bytes it would store against the cap, and its
+        jobs (an enhancement: one) against the visitor's rate limit on the server's key.
         Visitors with their own key (key not None) pay for their own images: no limit.
         """
+        try:
+            self.runner.retention.check_room(plan.output_bytes)
+        except HeuristError as error:
+            raise user_error(str(error), title="Too large") from None
         if key is not None or self.rate_limit is None:
             return
-        wait = self.rate_limit.take(visitor(request), images)
+        wait = self.rate_limit.take(visitor(request), plan.charge)
         if wait:
-            raise user_error(self.rate_limit.message(wait), title="Slow down")
+            title = "Too large" if math.isinf(wait) else "Slow down"
+            raise user_error(self.rate_limit.message(wait, plan.charge), title=title)
 
 
-def visitor(request: gr.Request | None) -> tuple[str, ...]:
+def visitor(request: Any) -> tuple[str, ...]:
     """Who is calling: their address and their session, as rate-limit bucket names.
 
-    On a Hugging Face Space every connection comes from its proxy, which puts the visitor's
-    address first in X-Forwarded-For; elsewhere the connection's own address is the visitor's.
+    On a Hugging Face Space every connection comes from its proxy, which appends the address
+    it saw to X-Forwarded-For: the last value is the visitor's, and earlier ones are whatever
+    the client sent (anyone can forge them). Elsewhere the connection's own address is the
+    visitor's and the header is ignored. A page's session is Gradio's session hash; an MCP
+    agent's is its Mcp-Session-Id header when its client sends one.
     """
     if request is None:
         return ()
+    headers = getattr(request, "headers", None) or {}
     address = ""
     if os.environ.get("SPACE_ID"):
-        address = (request.headers.get("x-forwarded-for") or "").split(",")[0].strip()
-    if not address and request.client is not None:
-        address = request.client.host or ""
+        address = (headers.get("x-forwarded-for") or "").split(",")[-1].strip()
+    client = getattr(request, "client", None)
+    if not address and client is not None:
+        address = getattr(client, "host", "") or ""
     names = [f"address:{address}"] if address else []
-    if request.session_hash:
-        names.append(f"session:{request.session_hash}")
+    session = getattr(request, "session_hash", None) or headers.get("mcp-session-id")
+    if session:
+        names.append(f"session:{str(session)[:64]}")
     return tuple(names)
 
 
