@@ -33,6 +33,7 @@ from bench.figures import (
     start_floor_app,
     warm_up,
 )
+from bench.hostile import measure_hostile
 from bench.noise import CpuMeter
 from bench.procs import BenchError, Procs, app_env, spawn_app, start_sandbox, wait_until_serving
 from bench.report import (
@@ -140,6 +141,7 @@ def measure_all(procs: Procs, latency: float, plan: Plan) -> list[Row]:
     procs.stop(floor)
     rows.append(measure_huge_crowd(app.url, latency, plan.huge_crowd))
     rows.append(measure_fairness(app.url, latency, plan.crowd_rounds))
+    rows.append(measure_hostile(app.url, latency, plan.crowd_rounds))
     progress("overhead")
     rows += measure_overhead(app.url, sandbox.url, latency, plan.overhead_runs)
     rows += measure_format_overhead(app.url, sandbox.url, latency, plan.overhead_runs)

@@ -16,12 +16,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from .batch import MAX_IMAGES, JobRunner, Outcome, outcome_of, prepare_batch, summarize_failures
+from .batch import JobRunner, Outcome, outcome_of, summarize_failures
 from .client import HeuristClient, check_key
 from .config import Settings, load_settings
-from .cost import estimate_credits
+from .cost import Price
 from .errors import HeuristError
-from .params import GenerationParams, validate
+from .fields import COUNT, SETTINGS
+from .params import GenerationParams
+from .plan import Plan, plan_images
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_CONCURRENCY = 8
@@ -49,40 +51,50 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     generate = commands.add_parser("generate", parents=[common], help="generate images")
-    generate.add_argument("prompt", nargs="?", help="what to draw ({a|b} makes variations)")
-    generate.add_argument("--prompts", type=Path, help="a file of prompts, one per line")
-    _settings_flags(generate)
-    generate.add_argument("-n", "--num-images", type=int, default=1, help="images per prompt")
-    generate.add_argument("--out", type=Path, help="folder for the PNGs (HEURIST_OUTPUT_DIR)")
+    _request_flags(generate)
+    generate.add_argument("--out", type=Path, help="folder for the images (HEURIST_OUTPUT_DIR)")
     generate.add_argument(
         "--concurrency", type=int, default=DEFAULT_CONCURRENCY, help="jobs at once (8)"
     )
 
     commands.add_parser("models", parents=[common], help="list the image models")
 
-    cost = commands.add_parser("cost", parents=[common], help="estimate the credits")
-    cost.add_argument("--model", default="SDXL", help="model name (SDXL)")
-    cost.add_argument("--width", type=float, help="pixels (the model's default)")
-    cost.add_argument("--height", type=float, help="pixels (the model's default)")
-    cost.add_argument("--steps", type=float, help="inference steps (the model's default)")
-    cost.add_argument("-n", "--num-images", type=int, default=1, help="number of images")
+    cost = commands.add_parser(
+        "cost", parents=[common], help="estimate the credits of a generate run, sending nothing"
+    )
+    _request_flags(cost)
     args = parser.parse_args(argv)
+    if args.command in ("generate", "cost") and None not in (args.prompt, args.prompts):
+        parser.error("give a prompt, or --prompts FILE (not both)")
     if args.command == "generate":
-        if (args.prompt is None) == (args.prompts is None):
+        if args.prompt is None and args.prompts is None:
             parser.error("give a prompt, or --prompts FILE (not both)")
         if args.concurrency < 1:
             parser.error("--concurrency must be at least 1")
     return args
 
 
-def _settings_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", default="SDXL", help="model name (SDXL)")
-    parser.add_argument("--neg-prompt", default=None, help="negative prompt (model's default)")
-    parser.add_argument("--width", type=float, help="pixels (the model's default)")
-    parser.add_argument("--height", type=float, help="pixels (the model's default)")
-    parser.add_argument("--steps", type=float, help="inference steps (the model's default)")
-    parser.add_argument("--guidance", type=float, help="guidance scale (the model's default)")
-    parser.add_argument("--seed", type=float, default=-1, help="-1 for random (default)")
+def _request_flags(parser: argparse.ArgumentParser) -> None:
+    """The prompt (or a file of them), every setting of fields.SETTINGS, and the count."""
+    parser.add_argument("prompt", nargs="?", help=SETTINGS[0].help)
+    parser.add_argument("--prompts", type=Path, help="a file of prompts, one per line")
+    for setting in SETTINGS[1:]:
+        default = FLAG_DEFAULTS.get(setting.name)
+        parser.add_argument(
+            setting.flag,
+            dest=setting.name,
+            metavar=setting.flag.lstrip("-").replace("-", "_").upper(),
+            type=str if setting.kind in ("text", "model") else float,
+            default=default,
+            help=f"{setting.help} ({'the model' + chr(39) + 's' if default is None else default})",
+        )
+    parser.add_argument(
+        "-n", COUNT.flag, dest=COUNT.name, type=int, default=1, help=f"{COUNT.help} (1)"
+    )
+
+
+# What a flag left out means: the model's recommended value, except for these.
+FLAG_DEFAULTS = {"model_id": "SDXL", "seed": -1}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -137,47 +149,50 @@ def list_models(client: HeuristClient, out: TextIO) -> int:
 
 
 def show_cost(client: HeuristClient, args: argparse.Namespace, out: TextIO) -> int:
-    model = client.catalog.get(args.model)
-    count = _images(args.num_images, maximum=10_000)
-    params = validate(
-        model, prompt="-", width=args.width, height=args.height, num_iterations=args.steps
-    )
-    each = estimate_credits(model.type, params.width, params.height, params.num_iterations)
+    """The price of the generate run these arguments describe: the same plan, nothing sent."""
+    plans = plan(client, args)
+    jobs = [job for request in plans for job in request.jobs]
+    first, credits = jobs[0], sum(request.credits for request in plans)
+    model = client.catalog.get(first.model_id)
+    what = plans[0].summary if len(plans) == 1 else f"{len(jobs)} images from {len(plans)} lines"
+    page = Price(sum(request.price.credits for request in plans))
     print(
-        f"{model.name} ({model.kind}), {params.width}×{params.height}, {params.num_iterations} "
-        f"steps: {each:.3f} credits per image, {each * count:.3f} credits for {count} "
-        f"image{'s' if count != 1 else ''}.",
+        f"{model.name} ({model.kind}), {first.width}×{first.height}, {first.num_iterations} "
+        f"steps: {credits / len(jobs):.3f} credits per image, {credits:.3f} credits for {what}. "
+        f"At Heurist's current prices: {page}.",
         file=out,
     )
     return EXIT_OK
 
 
-def plan(client: HeuristClient, args: argparse.Namespace) -> list[GenerationParams]:
-    """Every job of the run, validated before anything is sent."""
-    count = _images(args.num_images, maximum=MAX_IMAGES)
-    settings: dict[str, Any] = {
-        "width": args.width,
-        "height": args.height,
-        "num_iterations": args.steps,
-        "guidance_scale": args.guidance,
-        "seed": args.seed,
-    }
+def plan(client: HeuristClient, args: argparse.Namespace) -> list[Plan]:
+    """The plan of each prompt of the run (a line, a plan), before anything is sent."""
+    settings = {s.name: getattr(args, s.name) for s in SETTINGS[3:]}
     negative = args.neg_prompt
-    if negative is None and (model := client.catalog.find(args.model)) is not None:
+    if negative is None and (model := client.catalog.find(args.model_id)) is not None:
         negative = model.defaults.neg_prompt or ""
-    jobs: list[GenerationParams] = []
+    plans = []
     for where, line in read_prompts(args):
         try:
-            jobs += prepare_batch(client, count, line, args.model, neg_prompt=negative, **settings)
+            plans.append(
+                plan_images(
+                    client.catalog,
+                    args.num_images,
+                    line,
+                    args.model_id,
+                    neg_prompt=negative,
+                    **settings,
+                )
+            )
         except HeuristError as error:
             raise UsageError(f"{where}: {error}" if where else str(error)) from None
-    return jobs
+    return plans
 
 
 def read_prompts(args: argparse.Namespace) -> list[tuple[str, str]]:
     """(where, prompt) pairs: the prompt argument, or each non-blank, non-# line of the file."""
     if args.prompts is None:
-        return [("", args.prompt)]
+        return [("", "-" if args.prompt is None else args.prompt)]  # cost needs no prompt
     try:
         text = args.prompts.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -200,7 +215,7 @@ def generate(client: HeuristClient, args: argparse.Namespace) -> int:
             "a .env file (or try --sandbox for an offline demo)."
         )
     check_key(client.settings.api_key)
-    jobs = plan(client, args)
+    jobs = [job for request in plan(client, args) for job in request.jobs]
     runner = JobRunner(client, client.settings.output_dir, max_workers=args.concurrency)
     report = Report(len(jobs), sys.stdout, sys.stderr)
     pending = runner.submit(jobs, None)
@@ -285,9 +300,3 @@ def _progress_bar(total: int, err: TextIO) -> Any:
     from tqdm import tqdm
 
     return tqdm(total=total, unit="image", file=err, dynamic_ncols=True)
-
-
-def _images(value: int, *, maximum: int) -> int:
-    if not 1 <= value <= maximum:
-        raise UsageError(f"-n/--num-images must be from 1 to {maximum}, not {value}.")
-    return value

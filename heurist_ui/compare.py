@@ -23,7 +23,7 @@ from .catalog import ModelCatalog
 from .cost import Price, estimate_credits, estimate_price
 from .download import IMAGE_FORMATS
 from .errors import InvalidRequestError
-from .params import SIZE_STEP, GenerationParams, check_seed, prepare, resolve_seed
+from .params import MAX_PROMPT_CHARS, SIZE_STEP, GenerationParams, check_seed, prepare, resolve_seed
 from .pngfile import save_png
 
 AXES = ("seed", "steps", "guidance", "prompt")
@@ -83,6 +83,11 @@ def parse_values(axis: str, text: Any) -> list[str]:
     if axis not in AXES:
         raise InvalidRequestError(f"The axis must be one of {', '.join(AXES)}, not {axis!r}.")
     raw = str(text or "")
+    if len(raw) > MAX_VALUES * (MAX_PROMPT_CHARS + 1):  # before any work on it
+        raise InvalidRequestError(
+            f"The {axis} values are too long ({len(raw)} characters; at most {MAX_VALUES} "
+            f"values of {MAX_PROMPT_CHARS})."
+        )
     parts = raw.splitlines() if axis == "prompt" else raw.replace("\n", ",").split(",")
     values = [part.strip() for part in parts if part.strip()]
     if not values:

@@ -60,7 +60,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "neg_prompt",
         "Negative prompt",
-        "what to avoid (FLUX models take none); the model's default when not given",
+        "what to avoid (FLUX models take none)",
         "neg_prompt",
         "--neg-prompt",
         "neg_prompt",

@@ -86,6 +86,10 @@ def clean_text(value: Any, name: str) -> str:
         return ""
     if not isinstance(value, str):
         raise InvalidRequestError(f"{name} must be text.")
+    if len(value) > 2 * MAX_PROMPT_CHARS:  # no work on what is far too long (spaces may go)
+        raise InvalidRequestError(
+            f"The {name.lower()} is too long ({len(value)} characters; at most {MAX_PROMPT_CHARS})."
+        )
     value = value.encode("utf-8", "ignore").decode("utf-8")
     return _CONTROL.sub("", value).strip()
 
@@ -119,8 +123,9 @@ def check_number(name: str, value: Any) -> float:
         _whole(value, setting.label) if setting.kind == "int" else _number(value, setting.label)
     )
     if not low <= number <= high:
+        shown = f"{number:g}" if abs(number) < 1e15 else "a number that large"
         raise InvalidRequestError(
-            f"{setting.label} must be between {low:g} and {high:g}, not {number:g}."
+            f"{setting.label} must be between {low:g} and {high:g}, not {shown}."
         )
     return number
 

@@ -229,6 +229,19 @@ def test_cost_prints_the_estimate(cli_env, sandbox):
     assert sandbox.submissions == []
 
 
+def test_cost_prices_exactly_what_generate_would_run(cli_env, sandbox, tmp_path):
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("a {red|blue} kite\na lighthouse\n", encoding="utf-8")
+    flags = ["--width", "512", "--height", "512", "--steps", "20", "-n", "2"]
+    priced = run_cli(cli_env, "cost", "--prompts", str(prompts), *flags)
+    assert priced.returncode == 0, priced.stderr
+    assert "0.250 credits per image, 1.500 credits for 6 images from 2 lines" in priced.stdout
+    made = run_cli(cli_env, "generate", "--prompts", str(prompts), *flags)
+    assert made.returncode == 0 and len(saved_paths(made)) == len(sandbox.submissions) == 6
+    refused = run_cli(cli_env, "cost", "{a|b|c} {1|2|3}", "-n", "8")
+    assert refused.returncode == 2 and "72 images" in refused.stderr
+
+
 def test_sandbox_flag_needs_no_key_and_no_settings(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEURIST_")}
     env.update(PYTHONPATH=str(REPO), HEURIST_CACHE_DIR=str(tmp_path / "cache"))

@@ -7,8 +7,10 @@ entry points: REST with gradio_client, MCP with the official client.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 from test_mcp import mcp_call, texts
@@ -204,3 +206,68 @@ def test_estimate_cost_quotes_what_generate_images_runs(limited_app):
     assert varied["credits_total"] == pytest.approx(2 * plain["credits_total"])
     refused = mcp_call(limited_app, "estimate_cost", {**arguments, "prompt": "{a|b|c|d|e|f|g|h|i}"})
     assert refused.isError and "72 images" in texts(refused)[0]
+
+
+@pytest.fixture(scope="module")
+def open_app(tmp_path_factory):
+    from heurist_ui.sandbox import Sandbox
+
+    with (
+        Sandbox(port=0) as server,
+        running_studio(server, tmp_path_factory.mktemp("open"), api_key="server#key") as app,
+    ):
+        app.sandbox = server
+        yield app
+
+
+HUGE = "{a|b}" * 400_000  # 2 MB
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "data"),
+    [
+        ("generate", [HUGE, "", "SDXL", 256, 256, 10, 5, -1, 1, ""]),
+        ("compare", ["a", "", ["SDXL"], "prompt", "a\n" * 1_000_000, 256, 256, 10, 5, -1, ""]),
+        ("enhance_prompt", ["x" * 2_000_000, "SDXL", "", 3, 3, 3, 3, "", ""]),
+    ],
+)
+def test_a_2mb_request_to_any_endpoint_is_refused_at_once_with_a_message(open_app, endpoint, data):
+    response = requests.post(
+        f"{open_app.url}gradio_api/call/{endpoint}", json={"data": data}, timeout=30
+    )
+    assert response.status_code == 413
+    assert "too large" in response.json()["error"] and "8000 characters" in response.json()["error"]
+    assert open_app.sandbox.submissions == [] and open_app.sandbox.chats == []
+
+
+def test_an_over_long_query_string_is_refused_and_a_long_link_still_opens(open_app):
+    refused = requests.get(f"{open_app.url}?prompt={'x' * 100_000}", timeout=30)
+    assert refused.status_code == 414 and "too long" in refused.json()["error"]
+    with pytest.raises(requests.RequestException):  # 2 MB: the HTTP server itself drops it
+        requests.get(f"{open_app.url}?prompt={'x' * 2_000_000}", timeout=30).raise_for_status()
+    link = requests.get(f"{open_app.url}?prompt={'x' * 8000}&neg_prompt=blurry", timeout=30)
+    assert link.status_code == 200 and requests.get(open_app.url, timeout=30).ok
+
+
+def test_the_largest_legitimate_requests_pass_the_limits(open_app):
+    prompt = "猫" * 8000  # the longest prompt, in three-byte characters
+    _, records = Client(open_app.url, verbose=False, download_files=False).predict(
+        prompt, "", "SDXL", 256, 256, 10, 5, -1, 1, "", api_name="/generate"
+    )
+    assert records[0]["prompt"] == prompt
+
+
+def test_a_hostile_request_does_not_hold_up_a_page_loading_meanwhile(open_app):
+    with ThreadPoolExecutor(4) as pool:
+        hostile = [
+            pool.submit(
+                requests.post,
+                f"{open_app.url}gradio_api/call/generate",
+                json={"data": [HUGE, "", "SDXL", 256, 256, 10, 5, -1, 1, ""]},
+                timeout=30,
+            )
+            for _ in range(3)
+        ]
+        page = pool.submit(requests.get, open_app.url, timeout=30)
+        assert page.result().status_code == 200 and "<gradio-app" in page.result().text.lower()
+        assert [call.result().status_code for call in hostile] == [413, 413, 413]

@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from .assets import CSS, SHORTCUTS_JS
+from .limits import RequestLimits
 
 MAX_UPLOAD = "20mb"
 
@@ -42,4 +44,6 @@ def launch_options(
         "mcp_server": mcp,  # tools for AI agents at /gradio_api/mcp/
         # Uploads are PNGs for the PNG info tab: a few MB. Larger ones are refused at once.
         "max_file_size": MAX_UPLOAD,
+        # Over-long queries and bodies are refused before Gradio parses them.
+        "app_kwargs": {"middleware": [Middleware(RequestLimits)]},
     }

@@ -13,29 +13,12 @@ import gradio as gr
 
 from ..catalog import CatalogStore
 from ..errors import HeuristError
-from ..params import (
-    MAX_GUIDANCE,
-    MAX_PROMPT_CHARS,
-    MAX_STEPS,
-    MIN_GUIDANCE,
-    MIN_SIZE,
-    MIN_STEPS,
-    SETTING_FIELDS,
-    check_seed,
-)
+from ..fields import BY_NAME, SETTINGS
+from ..params import MAX_PROMPT_CHARS, SETTING_FIELDS, check_seed
 from ..prompt_help import NO_STYLE
 
-# Query names, short and readable, for each setting.
-QUERY_NAMES = {
-    "prompt": "prompt",
-    "neg_prompt": "neg_prompt",
-    "model_id": "model",
-    "width": "width",
-    "height": "height",
-    "num_iterations": "steps",
-    "guidance_scale": "guidance",
-    "seed": "seed",
-}
+# Query names, short and readable, for each setting (declared in fields.SETTINGS).
+QUERY_NAMES = {setting.name: setting.query for setting in SETTINGS}
 FORM_LINK_JS = f"""
 (...values) => {{
   const names = {json.dumps(list(QUERY_NAMES.values()))};
@@ -86,16 +69,16 @@ def settings_from_query(catalogs: CatalogStore, query: Any) -> tuple[dict[str, A
             else:
                 ignored.append(f"{QUERY_NAMES[name]} (too long)")
     limits = {
-        "width": (MIN_SIZE, model.defaults.max_width if model else 2048),
-        "height": (MIN_SIZE, model.defaults.max_height if model else 2048),
-        "num_iterations": (MIN_STEPS, MAX_STEPS),
-        "guidance_scale": (MIN_GUIDANCE, MAX_GUIDANCE),
+        s.name: s.bounds(model)
+        for s in SETTINGS
+        if s.kind in ("size", "int", "float") and s.name != "seed"
     }
     for name, (low, high) in limits.items():
         if name in values:
             number = _number(values[name])
             if number is not None and low <= number <= high:
-                settings[name] = int(number) if name != "guidance_scale" else number
+                whole = BY_NAME[name].kind != "float"
+                settings[name] = int(number) if whole else number
             else:
                 ignored.append(f"{QUERY_NAMES[name]} {values[name][:20]!r} ({low:g} to {high:g})")
     if "seed" in values:
