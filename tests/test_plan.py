@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import requests
@@ -271,3 +272,24 @@ def test_a_hostile_request_does_not_hold_up_a_page_loading_meanwhile(open_app):
         page = pool.submit(requests.get, open_app.url, timeout=30)
         assert page.result().status_code == 200 and "<gradio-app" in page.result().text.lower()
         assert [call.result().status_code for call in hostile] == [413, 413, 413]
+
+
+def test_under_a_small_cap_a_grid_keeps_its_cells_and_a_too_large_request_is_refused(
+    sandbox, tmp_path
+):
+    capped = running_studio(
+        sandbox, tmp_path, api_key="server#key", output_max_mb=1.0, output_grace_min=0
+    )
+    with capped as app:
+        api = Client(app.url, verbose=False, download_files=False)
+        for _ in range(6):  # the folder is past its cap before the grid starts
+            generate_rest(api, "a kite", 8)
+        grid = {**GRID, "width": 128, "height": 128}
+        _, cells, records = api.predict(*grid.values(), "", api_name="/compare")
+        assert len(cells) == len(records) == 6 and not any("error" in r for r in records)
+        assert all(Path(record["path"]).exists() for record in records if "path" in record)
+        sent = len(sandbox.submissions)
+        with pytest.raises(AppError, match=r"about 12 MB of images.*\(1\.0 MB\)") as refused:
+            api.predict("a kite", "", "SDXL", 1024, 1024, 10, 5, -1, 8, "", api_name="/generate")
+        assert str(tmp_path) not in str(refused.value)
+        assert len(sandbox.submissions) == sent  # refused before anything was sent

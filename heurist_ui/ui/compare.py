@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from .mcp_tools import hide_from_mcp
 from .results import record_markdown
 from .studio import Studio, bind
 
+log = logging.getLogger(__name__)
+
 PRIVATE = {"api_visibility": "private"}
 # /compare's inputs before the key, in order.
 GRID_INPUTS = (
@@ -36,6 +39,10 @@ GRID_INPUTS = (
     "num_iterations",
     "guidance_scale",
     "seed",
+)
+GRID_NOT_SAVED = (
+    "Every cell arrived (they are shown), but the grid and its ZIP could not be saved on this "
+    "server. Download the cells one by one, or ask the studio's owner to check its disk."
 )
 STREAM_EVERY = 0.25  # seconds between updates of the cells while a grid runs
 INSTANT = {"queue": False, "show_progress": "hidden", **PRIVATE}
@@ -333,9 +340,14 @@ async def run_grid(
             raise user_error(next(iter(errors.values())), title="Every cell failed")
         made = {place: await task for place, task in thumbnails.items()}
         # Drawing, encoding and zipping take a tenth of a second or more: not on the event loop.
-        grid_path, zip_path = await asyncio.to_thread(
-            save_grid, grid, images, errors, studio.runner.output_dir, made
-        )
+        try:
+            grid_path, zip_path = await asyncio.to_thread(
+                save_grid, grid, images, errors, studio.runner.output_dir, made
+            )
+        except OSError:  # a full disk, say: the cells are shown, and no server path
+            log.warning("A compare grid could not be saved", exc_info=True)
+            yield gr.skip(), _gallery(grid, images), _records(grid, images, errors), gr.skip()
+            raise user_error(GRID_NOT_SAVED, title="Grid not saved") from None
         held.update((grid_path, zip_path))
         studio.runner.retention.add(grid_path)
         studio.runner.retention.add(zip_path)

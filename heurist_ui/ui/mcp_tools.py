@@ -35,6 +35,12 @@ NO_KEY = (
 )
 
 
+PREVIEW_FAILED = (
+    "The images were made but their preview could not be drawn on this server. Call "
+    "generate_images again, or ask the studio's owner to check its disk."
+)
+
+
 def hide_from_mcp(fn: Callable) -> Callable:
     """Keep an endpoint off the MCP tool list (Gradio lists only functions marked as tools)."""
     fn._mcp_type = "rest-only"  # type: ignore[attr-defined]
@@ -111,7 +117,11 @@ def generate_tool(studio: Studio) -> Callable:
             if not saved:
                 raise user_error(summarize_failures(failures, len(plan.jobs)))
             images = [image for _, image in sorted(saved, key=lambda pair: pair[0])]
-            sheet = await asyncio.to_thread(contact_sheet, [image.path for image in images])
+            try:
+                sheet = await asyncio.to_thread(contact_sheet, [image.path for image in images])
+            except OSError:  # never the server's paths in a message
+                log.warning("A preview could not be made", exc_info=True)
+                raise user_error(PREVIEW_FAILED) from None
         root = public_root(request)
         report: dict[str, Any] = {"images": [_summary(image, root) for image in images]}
         if failures:
