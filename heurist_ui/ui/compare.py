@@ -133,7 +133,7 @@ def render(studio: Studio) -> ComparePanel:
                 elem_id="cells",
                 buttons=["download", "fullscreen"],
             )
-            records = gr.JSON(visible=False)
+            records = gr.JSON(visible=False, label="Records")
             details = gr.Markdown(visible=False)
             with gr.Row():
                 reuse = gr.Button("Reuse all settings", size="sm")
@@ -267,7 +267,7 @@ async def compare(
     num_iterations: float,
     guidance_scale: float,
     seed: float,
-    api_key: str,
+    api_key: str | None = None,
     request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
     progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's idiom)
 ) -> AsyncIterator[tuple]:

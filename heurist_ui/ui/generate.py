@@ -229,7 +229,7 @@ async def generate_images(
     guidance_scale: float,
     seed: float,
     num_images: float,
-    api_key: str,
+    api_key: str | None = None,
     request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
     progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's injection idiom)
 ) -> AsyncIterator[View]:

@@ -19,6 +19,7 @@ from PIL import Image
 
 from ..batch import SavedImage, summarize_failures
 from ..cost import estimate_credits
+from ..enhance import LEVEL_NAMES
 from ..errors import HeuristError
 from ..fields import COUNT, SETTINGS
 from ..plan import Plan, plan_images
@@ -59,6 +60,10 @@ def wire(studio: Studio) -> None:
         guidance = gr.Number(0, label="guidance")
         seed = gr.Number(-1, label="seed", precision=0)
         count = gr.Number(1, label="count", precision=0)
+        description = gr.Textbox(label="description")
+        levels = [gr.Number(3, label=name, precision=0) for name in LEVEL_NAMES]
+        must_include = gr.Textbox(label="must_include")
+        enhanced = gr.Textbox(label="prompt")
         preview = gr.Image(type="pil", format="webp", label="preview")
         details = gr.Textbox(label="details")
         trigger = gr.Button()
@@ -74,7 +79,13 @@ def wire(studio: Studio) -> None:
     trigger.click(list_tool(studio), None, details, api_name="list_models", queue=False)
     # Unqueued, like the others: the tool then sees the agent's own request (its address and
     # headers), not Gradio's loopback client that every agent would share.
-    gr.api(enhance_tool(studio), api_name="enhance_prompt_tool", queue=False)
+    trigger.click(
+        enhance_tool(studio),
+        [description, model, *levels, must_include],
+        enhanced,
+        api_name="enhance_prompt_tool",
+        queue=False,
+    )
     trigger.click(
         cost_tool(studio),
         [model, width, height, steps, count, prompt],
@@ -286,7 +297,7 @@ def enhance_tool(studio: Studio) -> Callable[..., str]:
         detail: int = 3,
         color: int = 3,
         lighting: int = 3,
-        must_include: str = "",
+        must_include: str | None = None,
         request: gr.Request = None,  # type: ignore[assignment]
         x_heurist_key: gr.Header = None,  # type: ignore[assignment]
     ) -> str:

@@ -15,6 +15,7 @@ from ..errors import HeuristError
 from ..params import SETTING_FIELDS
 from ..plan import plan_enhance
 from ..prompt_help import NO_STYLE, apply_style, examples_for, style_names
+from . import controls
 from .errors import user_error
 from .form import Form
 from .key import NO_KEY_MESSAGE
@@ -93,7 +94,7 @@ def wire(studio: Studio, help_: PromptHelp, form: Form, style: gr.Dropdown, api_
     help_.examples.click(
         partial(use_example, catalogs), [form.model_id, help_.examples], form.settings, **INSTANT
     )
-    gr.api(hide_from_mcp(rest_endpoint(studio)), api_name="enhance_prompt", concurrency_limit=None)
+    wire_rest(studio)
     gr.on(
         [style.change, form.prompt.change, form.neg_prompt.change, form.model_id.change],
         partial(sent_preview, catalogs),
@@ -171,17 +172,34 @@ def enhance_text(
         raise user_error(str(error), title="Enhance failed") from None
 
 
+def wire_rest(studio: Studio) -> None:
+    """/enhance_prompt for scripts, on hidden components: each input and the output named."""
+    with gr.Column(visible=False):
+        texts = {name: gr.Textbox(label=name) for name in ("description", "model_id", "llm_model")}
+        levels = [controls.raw_input(gr.Number(3, label=name, precision=0)) for name in LEVEL_NAMES]
+        keep, key = gr.Textbox(label="must_include"), gr.Textbox(label="api_key")
+        prompt = gr.Textbox(label="prompt")
+    gr.Button(visible=False).click(
+        hide_from_mcp(rest_endpoint(studio)),
+        [*texts.values(), *levels, keep, key],
+        prompt,
+        api_name="enhance_prompt",
+        api_description="Enhance a short description into a prompt for the model's family.",
+        concurrency_limit=None,
+    )
+
+
 def rest_endpoint(studio: Studio) -> Callable[..., str]:
     def enhance_prompt_with_key(
         description: str,
         model_id: str,
-        llm_model: str = "",
+        llm_model: str | None = None,
         stylization: int = 3,
         detail: int = 3,
         color: int = 3,
         lighting: int = 3,
-        must_include: str = "",
-        api_key: str = "",
+        must_include: str | None = None,
+        api_key: str | None = None,
         request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
     ) -> str:
         """Turn a short description into a prompt written for the image model's family
