@@ -9,7 +9,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-KEPT_SUFFIXES = (".png", ".jpg", ".webp", ".zip")  # images, grids and their ZIPs
+KEPT_SUFFIXES = (".png", ".jpg", ".webp", ".zip", ".mp4")  # images, grids, ZIPs, videos
 
 
 class Retention:

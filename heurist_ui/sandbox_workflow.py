@@ -116,6 +116,8 @@ class WorkflowTasks:
             return [call for call in self.calls if call["endpoint"] == endpoint]
 
     def reset(self) -> None:
+        """Forget tasks, faults and calls; tasks finish at once again, unheld."""
+        self.times, self.hold = (0.0, 0.0), False
         with self._lock:
             self._tasks.clear()
             self._faults.clear()
