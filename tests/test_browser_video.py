@@ -1,0 +1,121 @@
+"""The Video tab in headless Chromium: generate, watch progress, play, download, stop."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import av
+import pytest
+from ui_helpers import running_studio
+
+from app import SANDBOX_KEY
+from heurist_ui.sandbox import Sandbox
+from heurist_ui.video import read_video_record
+
+CHROMIUM = Path("/usr/bin/chromium")
+TIMEOUT_MS = 15_000
+POLL = 0.05  # the studio's poll interval here: small, so a held task is seen soon
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium"),
+]
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
+expect = sync_api.expect
+
+
+@pytest.fixture(scope="module")
+def app_sandbox():
+    with Sandbox(port=0) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def app(app_sandbox, tmp_path_factory):
+    with running_studio(app_sandbox, tmp_path_factory.mktemp("video"), api_key=SANDBOX_KEY) as app:
+        app.studio.runner.workflow.poll_interval = POLL
+        yield app
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, app, app_sandbox):
+    app_sandbox.reset()
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.goto(app.url)
+    page.get_by_role("tab", name="Video").click()
+    yield page
+    context.close()
+
+
+def progress(page):
+    return page.locator("#video-progress textarea")
+
+
+def wait_for(condition, what: str) -> None:
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while not condition():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.02)
+
+
+def test_a_video_is_generated_with_progress_played_and_downloaded(page, app_sandbox, tmp_path):
+    app_sandbox.workflow.hold = True
+    expect(page.locator("#video-cost")).to_contain_text("25 credits")
+    page.get_by_label("Video prompt").fill("a red fox runs through snow")
+    page.get_by_role("button", name="Generate video").click()
+
+    expect(progress(page)).to_have_value(prefix("Waiting, number 1 in the queue"))
+    app_sandbox.workflow.advance()
+    expect(progress(page)).to_have_value(prefix("Running"))
+    app_sandbox.workflow.advance()
+    expect(progress(page)).to_have_value(prefix("Finished"))
+
+    source = page.locator("#video-player video")
+    expect(source).to_have_attribute("src", prefix("http"))
+    with page.expect_download() as caught:
+        page.locator("#video-download").click()
+    saved = tmp_path / "video.mp4"
+    caught.value.save_as(saved)
+    with av.open(str(saved)) as container:
+        assert container.streams.video[0].codec_context.name == "h264"
+    assert read_video_record(saved)["prompt"] == "a red fox runs through snow"
+
+
+def test_stop_cancels_the_task_at_heurist(page, app_sandbox):
+    app_sandbox.workflow.hold = True
+    page.get_by_label("Video prompt").fill("a slow sunrise")
+    page.get_by_role("button", name="Generate video").click()
+    expect(progress(page)).to_have_value(prefix("Waiting"))
+
+    page.get_by_role("button", name="Stop", exact=True).click()
+
+    wait_for(lambda: app_sandbox.workflow.endpoint_calls("task_cancel"), "task_cancel")
+    assert app_sandbox.workflow.tasks[0].canceled
+
+
+def test_mochi_shows_its_settings_and_says_its_price_is_not_published(page):
+    expect(page.get_by_label("Length (frames)")).to_have_count(0)
+    page.get_by_label("Mochi video").check()
+
+    expect(page.locator("#video-cost")).to_contain_text("not published")
+    expect(page.get_by_label("number input for Length (frames)")).to_be_visible()
+
+
+def prefix(text: str) -> re.Pattern:
+    return re.compile("^" + re.escape(text))
