@@ -64,6 +64,9 @@ def wire(studio: Studio) -> None:
         queue=False,
     )
     trigger.click(list_tool(studio), None, details, api_name="list_models", queue=False)
+    from . import mcp_workflow  # here: it imports this module's helpers
+
+    mcp_workflow.wire(studio)  # generate_video, generate_flux_lora
     gr.api(enhance_tool(studio), api_name="enhance_prompt_tool", concurrency_limit=None)
     trigger.click(
         cost_tool(studio),
