@@ -52,6 +52,15 @@ def browser():
 
 
 @pytest.fixture
+def context(browser, app, app_sandbox):
+    app_sandbox.reset()
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context
+    context.close()
+
+
+@pytest.fixture
 def page(browser, app, app_sandbox):
     app_sandbox.reset()
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
@@ -119,3 +128,20 @@ def test_mochi_shows_its_settings_and_says_its_price_is_not_published(page):
 
 def prefix(text: str) -> re.Pattern:
     return re.compile("^" + re.escape(text))
+
+
+def test_a_flux_lora_image_is_generated_with_its_price_and_record(context, app, app_sandbox):
+    page = context.new_page()
+    page.goto(app.url)
+    page.get_by_role("tab", name="FLUX LoRA").click()
+    page.get_by_label("LoRA model").click()
+    page.get_by_role("option", name="FLUX LoRA · heuristlogo").click()
+    expect(page.locator("#lora-cost")).to_contain_text("credits")
+    page.get_by_label("LoRA prompt").fill("a logo on a mug")
+    page.get_by_role("button", name="Generate image").click()
+
+    expect(page.locator("#lora-progress textarea")).to_have_value(prefix("Finished"))
+    expect(page.locator("#lora-image img")).to_have_count(1)
+    (call,) = app_sandbox.workflow.endpoint_calls("task_create")
+    assert call["parameters"]["lora_name"] == "heuristlogo"
+    assert call["parameters"]["steps"] == 15

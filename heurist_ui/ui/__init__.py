@@ -9,6 +9,7 @@ import gradio as gr
 
 from . import (
     compare,
+    flux_lora,
     generate,
     history,
     key,
@@ -56,6 +57,8 @@ def build(studio: Studio) -> gr.Blocks:
                 png = png_info.render()
             with gr.Tab("Video", id="video"):
                 clips = video.render(studio)
+            with gr.Tab("FLUX LoRA", id="flux-lora"):
+                loras = flux_lora.render(studio)
 
         form = generator.form
         generate.wire_form(demo, studio, generator)
@@ -71,6 +74,7 @@ def build(studio: Studio) -> gr.Blocks:
         png_info.wire(png, form, tabs, studio.catalogs)
         mcp_tools.wire(studio)
         video.wire(studio, clips, api_key)
+        flux_lora.wire(studio, loras, api_key)
     check_input_count(demo)
     return demo
 

@@ -19,7 +19,7 @@ import gradio as gr
 from ..batch import outcome_of
 from ..cost import Price
 from ..errors import HeuristError
-from ..jobkinds import Setting, WorkflowKind
+from ..jobkinds import Setting, WorkflowJob, WorkflowKind
 from ..video import HUNYUAN, MOCHI, MOCHI_SETTINGS, VIDEO_KINDS
 from ..workflow import TaskCanceledError, TaskStatus
 from .errors import user_error
@@ -141,6 +141,36 @@ async def generate_video(studio: Studio, prompt: str, model: str, *rest: Any) ->
     studio.check_rate(key, request, 1)
     hidden = gr.update(visible=False)
     yield "Creating the task…", None, hidden, hidden, None
+    outcome = None
+    async for step in follow(studio, job, key):
+        if isinstance(step, TaskStatus):
+            yield step.describe(), None, hidden, hidden, None
+        else:
+            outcome = step
+    if outcome.error is not None:
+        if isinstance(outcome.error, TaskCanceledError):
+            yield str(outcome.error), None, hidden, hidden, None
+            return
+        raise user_error(str(outcome.error), title="The video failed")
+    saved = outcome.image
+    path = str(saved.path)
+    elapsed = saved.record.get("elapsed_s", 0)
+    line = f"Finished in {elapsed:.0f} s · saved as {saved.path.name}"
+    is_mp4 = saved.path.suffix == ".mp4"
+    yield (
+        line,
+        path if is_mp4 else None,
+        gr.update(value=None if is_mp4 else path, visible=not is_mp4),
+        gr.update(value=path, visible=True),
+        saved.record,
+    )
+
+
+async def follow(studio: Studio, job: WorkflowJob, key: str | None) -> AsyncIterator:
+    """Run one workflow job: each TaskStatus as it is polled, then its Outcome.
+
+    Closing the iterator (Stop, a closed page) cancels the task on Heurist's side.
+    """
     loop = asyncio.get_running_loop()
     updates: asyncio.Queue[TaskStatus] = asyncio.Queue()
 
@@ -159,30 +189,13 @@ async def generate_video(studio: Studio, prompt: str, model: str, *rest: Any) ->
             getter = asyncio.ensure_future(updates.get())
             await asyncio.wait({getter, done}, return_when=asyncio.FIRST_COMPLETED)
             if getter.done():
-                yield getter.result().describe(), None, hidden, hidden, None
+                yield getter.result()
             else:
                 getter.cancel()
     finally:
         cancel.set()  # Stop or a closed page: the task is canceled on Heurist's side
         done.add_done_callback(_retrieved)
-    outcome = outcome_of(future, 0, job)
-    if outcome.error is not None:
-        if isinstance(outcome.error, TaskCanceledError):
-            yield str(outcome.error), None, hidden, hidden, None
-            return
-        raise user_error(str(outcome.error), title="The video failed")
-    saved = outcome.image
-    path = str(saved.path)
-    elapsed = saved.record.get("elapsed_s", 0)
-    line = f"Finished in {elapsed:.0f} s · saved as {saved.path.name}"
-    is_mp4 = saved.path.suffix == ".mp4"
-    yield (
-        line,
-        path if is_mp4 else None,
-        gr.update(value=None if is_mp4 else path, visible=not is_mp4),
-        gr.update(value=path, visible=True),
-        saved.record,
-    )
+    yield outcome_of(future, 0, job)
 
 
 def _retrieved(future: asyncio.Future) -> None:
