@@ -144,7 +144,7 @@ def test_only_generate_and_the_agent_tools_are_public(app):
     info = requests.get(f"{app.url}gradio_api/info", timeout=10).json()
     tools = ["/generate_images", "/list_models", "/estimate_cost", "/enhance_prompt_tool"]
     tools += ["/generate_video", "/generate_flux_lora"]
-    rest = ["/generate", "/compare", "/enhance_prompt", "/video"]
+    rest = ["/generate", "/compare", "/enhance_prompt", "/video", "/flux_lora"]
     assert sorted(info["named_endpoints"]) == sorted([*rest, *tools])
     assert not info["unnamed_endpoints"]
     names = [p["parameter_name"] for p in info["named_endpoints"]["/generate"]["parameters"]]

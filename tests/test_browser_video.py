@@ -145,3 +145,20 @@ def test_a_flux_lora_image_is_generated_with_its_price_and_record(context, app, 
     (call,) = app_sandbox.workflow.endpoint_calls("task_create")
     assert call["parameters"]["lora_name"] == "heuristlogo"
     assert call["parameters"]["steps"] == 15
+
+
+def test_the_video_rest_endpoint_runs_a_checked_task(app, app_sandbox):
+    from gradio_client import Client
+
+    app_sandbox.reset()
+    client = Client(app.url, verbose=False, download_files=False)
+    mochi = {"width": 512, "height": 256, "length": 16, "steps": 20, "seed": 3, "fps": 8}
+
+    line, _, _, _, record = client.predict(
+        "waves", "Mochi video", *mochi.values(), 80, "", api_name="/video"
+    )
+
+    assert line.startswith("Finished")
+    assert record["seed"] == 3 and record["kind"] == "mochi"
+    sent = app_sandbox.workflow.endpoint_calls("task_create")[0]["parameters"]
+    assert sent["length"] == 16

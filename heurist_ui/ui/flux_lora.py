@@ -132,8 +132,10 @@ def wire(studio: Studio, panel: FluxLoraPanel, api_key: gr.Textbox) -> None:
         hide_from_mcp(bind(generate_flux_lora_image, studio)),
         [panel.prompt, panel.lora, *panel.settings, api_key],
         [panel.progress, panel.image, panel.record],
+        api_name="flux_lora",
+        api_description="Generate one image with FLUX and a named LoRA (lora is its label, "
+        "e.g. 'FLUX LoRA · heuristlogo'). (progress, image, record).",
         concurrency_limit=studio.concurrency,
         concurrency_id="generate",
-        **PRIVATE,
     )
     panel.stop.click(fn=None, cancels=[run], **PRIVATE)
