@@ -61,7 +61,7 @@ def run(client: HeuristClient, args: argparse.Namespace, usage_error: type[Excep
     except HeuristError as error:
         raise usage_error(str(error)) from None
     credits = job.credits
-    price = f"{Price(credits)}" if credits is not None else "price not published"
+    price = f"{Price(credits)}" if credits is not None else kind.price_note
     _say(f"{kind.label}: {price}. Creating the task…")
     runner = JobRunner(client, client.settings.output_dir, max_workers=1, poll_interval=args.poll)
     cancel = threading.Event()

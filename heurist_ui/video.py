@@ -183,7 +183,7 @@ HUNYUAN = WorkflowKind(
     task_type="txt2vid",
     extension="mp4",
     price=_hunyuan_price,
-    price_note=f"25 credits a video (Heurist's credits page: 5 s of Hunyuan); {HUNYUAN_FORMAT}",
+    price_note=f"Heurist's credits page: 25 credits for 5 s of Hunyuan. Video: {HUNYUAN_FORMAT}",
     verify=verify_mp4,
     save=save_mp4,
 )

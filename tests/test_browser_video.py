@@ -104,6 +104,7 @@ def test_a_video_is_generated_with_progress_played_and_downloaded(page, app_sand
     with av.open(str(saved)) as container:
         assert container.streams.video[0].codec_context.name == "h264"
     assert read_video_record(saved)["prompt"] == "a red fox runs through snow"
+    expect(page.locator("#video-history")).to_contain_text(".mp4")
 
 
 def test_stop_cancels_the_task_at_heurist(page, app_sandbox):
@@ -118,11 +119,11 @@ def test_stop_cancels_the_task_at_heurist(page, app_sandbox):
     assert app_sandbox.workflow.tasks[0].canceled
 
 
-def test_mochi_shows_its_settings_and_says_its_price_is_not_published(page):
+def test_mochi_shows_its_settings_and_says_heurist_publishes_no_price(page):
     expect(page.get_by_label("Length (frames)")).to_have_count(0)
     page.get_by_label("Mochi video").check()
 
-    expect(page.locator("#video-cost")).to_contain_text("not published")
+    expect(page.locator("#video-cost")).to_contain_text("no price for Mochi")
     expect(page.get_by_label("number input for Length (frames)")).to_be_visible()
 
 

@@ -62,7 +62,7 @@ def test_mochi_takes_its_flags(cli_env, sandbox):
     assert result.returncode == 0, result.stderr
     sent = sandbox.workflow.endpoint_calls("task_create")[0]["parameters"]
     assert (sent["length"], sent["seed"]) == (16, 5)
-    assert "price not published" in result.stderr
+    assert "no price for Mochi" in result.stderr
 
 
 @pytest.mark.parametrize(

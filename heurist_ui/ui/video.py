@@ -46,6 +46,8 @@ class VideoPanel:
     animation: gr.Image
     download: gr.DownloadButton
     record: gr.JSON
+    history: gr.State  # this session's saved videos, newest first
+    files: gr.File
 
 
 def control(setting: Setting) -> gr.components.Component:
@@ -85,6 +87,13 @@ def render(studio: Studio) -> VideoPanel:
             animation = gr.Image(label="Animation", visible=False, interactive=False)
             download = gr.DownloadButton("Download", visible=False, elem_id="video-download")
             record = gr.JSON(label="Record", elem_id="video-record")
+            history = gr.State([])
+            files = gr.File(
+                label="This session's videos",
+                file_count="multiple",
+                interactive=False,
+                elem_id="video-history",
+            )
     return VideoPanel(
         prompt,
         model,
@@ -98,7 +107,20 @@ def render(studio: Studio) -> VideoPanel:
         animation,
         download,
         record,
+        history,
+        files,
     )
+
+
+HISTORY_LENGTH = 20
+
+
+def remember(saved: Any, history: list[str]) -> tuple[list[str], list[str]]:
+    """The session's videos with the new one first (the last HISTORY_LENGTH)."""
+    path = saved if isinstance(saved, str) else getattr(saved, "path", None)
+    if path and path not in history:
+        history = [path, *history][:HISTORY_LENGTH]
+    return history, history
 
 
 def price_line(model: str) -> str:
@@ -106,7 +128,7 @@ def price_line(model: str) -> str:
     kind = MODELS.get(model, HUNYUAN)
     credits = kind.credits(kind.prepare("price")) if kind.settings == () else None
     if credits is None:
-        return f"Cost: not published. {kind.price_note}."
+        return f"Cost: {kind.price_note}."
     return f"Cost: {Price(credits)}. {kind.price_note}."
 
 
@@ -235,4 +257,5 @@ def wire(studio: Studio, panel: VideoPanel, api_key: gr.Textbox) -> None:
         concurrency_limit=studio.concurrency,
         concurrency_id="generate",
     )
+    run.success(remember, [panel.download, panel.history], [panel.history, panel.files], **INSTANT)
     panel.stop.click(fn=None, cancels=[run], **PRIVATE)
