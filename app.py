@@ -118,6 +118,7 @@ def main(argv: list[str] | None = None) -> None:
             base_url=sandbox.url,
             models_url=sandbox.models_url,
             llm_base_url=sandbox.llm_base_url,
+            workflow_url=sandbox.url,
             output_max_mb=args.output_max_mb,
             rate_limit=args.rate_limit,
             shared=args.share,

@@ -7,29 +7,36 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from .client import HeuristClient
+from .download import download_image
 from .errors import HeuristError
 from .fields import MAX_IMAGES
+from .jobkinds import kind_of
 from .params import GenerationParams, check_count
 from .pngfile import check_output_dir, save_png
 from .retention import GRACE_SECONDS, Retention
+from .workflow import DEFAULT_POLL_INTERVAL, TaskStatus, WorkflowClient
 
 log = logging.getLogger(__name__)
 
 __all__ = ["MAX_IMAGES", "JobRunner", "Outcome", "SavedImage", "check_count", "prepare_batch"]
+
+MAX_RESULT_BYTES = 256 * 1024 * 1024  # a video's download limit (an image's is download.py's)
 UNEXPECTED_FAILURE = "Something went wrong on our side. Try again."
 
 
 @dataclass(frozen=True)
 class SavedImage:
-    """A finished job: the PNG on disk and the record inside it."""
+    """A finished job: the file on disk (PNG, JPEG, MP4, WebP) and its record."""
 
     path: Path
     record: dict[str, Any]
@@ -40,7 +47,7 @@ class Outcome:
     """How one job of a batch ended: an image, or the error that stopped it."""
 
     index: int  # the job's place in the batch
-    params: GenerationParams
+    params: GenerationParams  # or a WorkflowJob, for other kinds of job
     image: SavedImage | None = None
     error: HeuristError | None = None
 
@@ -63,8 +70,15 @@ def summarize_failures(failures: Sequence[str], count: int) -> str:
     return head + " ".join(distinct[:3])
 
 
+StatusCallback = Callable[[int, TaskStatus], None]  # (the job's index, its task's status)
+
+
 class JobRunner:
-    """Runs jobs on one shared thread pool (they block on the network: one thread each)."""
+    """Runs jobs of every kind on one shared thread pool (they block on the network).
+
+    A job's kind (jobkinds.kind_of) says how it runs: a GenerationParams is a still image, a
+    WorkflowJob a workflow task (video, FLUX LoRA) polled until its output is ready.
+    """
 
     def __init__(
         self,
@@ -74,11 +88,35 @@ class JobRunner:
         max_workers: int,
         max_bytes: int | None = None,
         grace: float = GRACE_SECONDS,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
     ) -> None:
         self.client = client
         self.output_dir = Path(output_dir)
         self.retention = Retention(self.output_dir, max_bytes, grace=grace)
         self.workers = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="heurist-job")
+        self.workflow = WorkflowClient(client, poll_interval=poll_interval)
+
+    def run_job(
+        self,
+        job: Any,
+        api_key: str | None,
+        on_status: Callable[[TaskStatus], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> SavedImage:
+        """One job of any kind, run in the calling thread."""
+        return kind_of(job).run(job, api_key, self, on_status, cancel)
+
+    def download(self, url: str, verify: Callable[[bytes, str], None] | None = None) -> bytes:
+        """A result's bytes from the image or the workflow host, checked by verify."""
+        hosts = {urlparse(self.client.base_url).hostname, urlparse(self.workflow.base_url).hostname}
+        return download_image(
+            self.client.session,
+            url,
+            allowed_hosts=hosts - {None},
+            deadline=self.client.download_deadline,
+            max_bytes=MAX_RESULT_BYTES,
+            verify=verify,
+        )
 
     def make_image(self, params: GenerationParams, api_key: str | None) -> SavedImage:
         """One job: submit, download, save with metadata."""
@@ -93,14 +131,19 @@ class JobRunner:
         return SavedImage(path, record)
 
     async def stream(
-        self, jobs: Sequence[GenerationParams], api_key: str | None
+        self,
+        jobs: Sequence[GenerationParams],
+        api_key: str | None,
+        on_status: StatusCallback | None = None,
     ) -> AsyncIterator[Outcome]:
         """Run jobs in parallel, yielding each outcome as it ends.
 
-        Closing or cancelling the iterator drops the jobs not yet sent; those in flight finish
-        on their own (a sent job may be billed, so nothing resends or waits for it).
+        Closing or cancelling the iterator drops the jobs not yet sent; images in flight
+        finish on their own (a sent job may be billed, so nothing resends or waits for it);
+        workflow tasks in flight are canceled on Heurist's side.
         """
-        futures = self.submit(jobs, api_key)
+        cancel = threading.Event()
+        futures = self.submit(jobs, api_key, on_status=on_status, cancel=cancel)
         # Cancelled here, not through asyncio's wrappers, whose callbacks may never run once
         # the caller's loop is gone.
         waiting = {asyncio.wrap_future(job): job for job in futures}
@@ -110,34 +153,58 @@ class JobRunner:
                 for job in finished:
                     yield outcome_of(job, *futures[waiting.pop(job)])
         finally:
+            cancel.set()
             for job in futures:
                 job.cancel()
 
     def submit(
-        self, jobs: Sequence[GenerationParams], api_key: str | None
+        self,
+        jobs: Sequence[GenerationParams],
+        api_key: str | None,
+        *,
+        on_status: StatusCallback | None = None,
+        cancel: threading.Event | None = None,
     ) -> dict[Future, tuple[int, GenerationParams]]:
         """Queue every job on the pool; each future maps to (its index, its params).
 
-        Raises HeuristError before anything is sent when images could not be saved.
+        on_status hears workflow tasks' statuses; setting cancel cancels tasks in flight.
+        Raises HeuristError before anything is sent when results could not be saved.
         """
         check_output_dir(self.output_dir)
         return {
-            self.workers.submit(self.make_image, params, api_key): (index, params)
+            self.workers.submit(
+                self.run_job, params, api_key, _for_job(on_status, index), cancel
+            ): (index, params)
             for index, params in enumerate(jobs)
         }
 
-    def run(self, jobs: Sequence[GenerationParams], api_key: str | None) -> Iterator[Outcome]:
-        """stream() for callers without an event loop; closing the iterator drops unsent jobs."""
-        futures = self.submit(jobs, api_key)
+    def run(
+        self,
+        jobs: Sequence[GenerationParams],
+        api_key: str | None,
+        on_status: StatusCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[Outcome]:
+        """stream() for callers without an event loop; closing the iterator drops unsent jobs
+        and cancels workflow tasks in flight (as setting cancel does)."""
+        cancel = cancel or threading.Event()
+        futures = self.submit(jobs, api_key, on_status=on_status, cancel=cancel)
         try:
             for job in as_completed(futures):
                 yield outcome_of(job, *futures[job])
         finally:
+            cancel.set()
             for job in futures:
                 job.cancel()
 
     def close(self) -> None:
         self.workers.shutdown(wait=False, cancel_futures=True)
+
+
+def _for_job(on_status: StatusCallback | None, index: int) -> Callable[[TaskStatus], None] | None:
+    if on_status is None:
+        return None
+    return lambda status: on_status(index, status)
 
 
 def outcome_of(job: asyncio.Future | Future, index: int, params: GenerationParams) -> Outcome:

@@ -1,4 +1,4 @@
-"""The command line: `python -m heurist_ui generate|models|cost`, on the studio's core.
+"""The command line: `python -m heurist_ui generate|video|models|cost`, on the studio's core.
 
 Exit codes: 0 all done; 1 some jobs failed; 2 bad usage, invalid settings or no key (nothing
 sent); 130 stopped with Ctrl+C.
@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
+from . import cli_video
 from .batch import JobRunner, Outcome, outcome_of, summarize_failures
 from .client import HeuristClient, check_key
 from .config import Settings, load_settings
@@ -56,6 +57,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     generate.add_argument(
         "--concurrency", type=int, default=DEFAULT_CONCURRENCY, help="jobs at once (8)"
     )
+
+    cli_video.add_parser(commands, common)
 
     commands.add_parser("models", parents=[common], help="list the image models")
 
@@ -105,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return list_models(client, sys.stdout)
             if args.command == "cost":
                 return show_cost(client, args, sys.stdout)
+            if args.command == "video":
+                return cli_video.run(client, args, UsageError)
             return generate(client, args)
     except UsageError as error:
         print(f"heurist_ui: {error}", file=sys.stderr)
@@ -127,7 +132,11 @@ def settings_for(args: argparse.Namespace) -> Iterator[Settings]:
 
     with Sandbox(port=0) as sandbox:
         yield replace(
-            settings, api_key=SANDBOX_KEY, base_url=sandbox.url, models_url=sandbox.models_url
+            settings,
+            api_key=SANDBOX_KEY,
+            base_url=sandbox.url,
+            models_url=sandbox.models_url,
+            workflow_url=sandbox.url,
         )
 
 

@@ -15,6 +15,8 @@ DEFAULT_MODELS_URL = (
 # Heurist's API reference documents POST /v1/chat/completions; its SDK's base (without /v1)
 # reaches /chat/completions, which the gateway answers too.
 DEFAULT_LLM_BASE_URL = "https://llm-gateway.heurist.xyz/v1"
+# Heurist's workflow API (video, FLUX with LoRAs): a second host, as in Heurist's SDK.
+DEFAULT_WORKFLOW_URL = "https://sequencer-v2.heurist.xyz"
 DEFAULT_OUTPUT_DIR = "outputs"
 DEFAULT_CACHE_DIR = "~/.cache/heurist_ui"
 # A Space's disk is small and shared by every visitor, for weeks: keep the last GB of images.
@@ -33,6 +35,7 @@ class Settings:
     base_url: str = DEFAULT_BASE_URL
     models_url: str = DEFAULT_MODELS_URL
     llm_base_url: str = DEFAULT_LLM_BASE_URL
+    workflow_url: str = DEFAULT_WORKFLOW_URL
     output_dir: Path = field(default_factory=lambda: Path(DEFAULT_OUTPUT_DIR))
     cache_dir: Path = field(default_factory=lambda: Path(DEFAULT_CACHE_DIR).expanduser())
     output_max_mb: float | None = None  # None: keep every image
@@ -54,6 +57,7 @@ def load_settings(
     base_url: str | None = None,
     models_url: str | None = None,
     llm_base_url: str | None = None,
+    workflow_url: str | None = None,
     output_dir: str | Path | None = None,
     cache_dir: str | Path | None = None,
     output_max_mb: float | str | None = None,
@@ -87,6 +91,9 @@ def load_settings(
         base_url=(pick(base_url, "HEURIST_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
         models_url=pick(models_url, "HEURIST_MODELS_URL") or DEFAULT_MODELS_URL,
         llm_base_url=(pick(llm_base_url, "HEURIST_LLM_BASE_URL") or DEFAULT_LLM_BASE_URL).rstrip(
+            "/"
+        ),
+        workflow_url=(pick(workflow_url, "HEURIST_WORKFLOW_URL") or DEFAULT_WORKFLOW_URL).rstrip(
             "/"
         ),
         output_dir=Path(pick(output_dir, "HEURIST_OUTPUT_DIR") or DEFAULT_OUTPUT_DIR),

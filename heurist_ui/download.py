@@ -6,7 +6,7 @@ import io
 import ipaddress
 import logging
 import socket
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -97,8 +97,12 @@ def download_image(
     max_bytes: int = MAX_IMAGE_BYTES,
     timeout: float | tuple[float, float] = DOWNLOAD_TIMEOUT,
     deadline: float = DOWNLOAD_DEADLINE,
+    verify: Callable[[bytes, str], None] | None = None,
 ) -> bytes:
     """Fetch an image, checking every redirect hop, the size and that the bytes are an image.
+
+    verify(data, url) replaces the image check for other files (videos); it raises
+    ImageDownloadError when the bytes are not what was asked for.
 
     The whole download must finish within `deadline` seconds when session is mounted with a
     DeadlineAdapter (as HeuristClient's is): a host that trickles bytes cannot hold it longer.
@@ -106,7 +110,7 @@ def download_image(
     watch = Deadline(deadline)
     try:
         with watch:
-            return _download(session, url, allowed_hosts, max_bytes, timeout)
+            return _download(session, url, allowed_hosts, max_bytes, timeout, verify)
     except ImageDownloadError:
         if watch.expired:
             raise ImageDownloadError(
@@ -123,6 +127,7 @@ def _download(
     allowed_hosts: Collection[str],
     max_bytes: int,
     timeout: float | tuple[float, float],
+    verify: Callable[[bytes, str], None] | None = None,
 ) -> bytes:
     current = url
     for hop in range(MAX_REDIRECTS + 1):
@@ -135,7 +140,7 @@ def _download(
                 current = urljoin(current, response.headers["Location"])
                 continue
             data = _read_body(response, current, max_bytes)
-        _verify_image(data, current)
+        (verify or _verify_image)(data, current)
         return data
     raise ImageDownloadError(
         f"The image link redirected more than {MAX_REDIRECTS} times, so the download was "

@@ -28,6 +28,7 @@ from .variations import MAX_JOBS, Variation, describe, plan_variations, with_tem
 # What one image weighs on disk, per pixel, for the storage cap's check before a request: a
 # photo-like PNG answer at 1024x1024 weighs about 1.5 MB (JPEG and WebP answers far less).
 BYTES_PER_PIXEL = 1.5
+VIDEO_BYTES = 16 * 1024 * 1024  # a few seconds of H.264 or animated WebP, generously
 
 __all__ = ["MAX_IMAGES", "MAX_JOBS", "Plan", "check_count", "plan_enhance", "plan_grid_request"]
 
@@ -36,8 +37,8 @@ __all__ = ["MAX_IMAGES", "MAX_JOBS", "Plan", "check_count", "plan_enhance", "pla
 class Plan:
     """A request before anything is sent: its jobs, in order, and what it will charge."""
 
-    kind: str  # "images", "grid" or "enhance"
-    jobs: tuple[GenerationParams, ...]
+    kind: str  # "images", "grid", "enhance" or "workflow"
+    jobs: tuple[Any, ...]  # GenerationParams, or a jobkinds.WorkflowJob
     summary: str  # in the user's words: "3 variations × 2 images = 6 images", "16 cells"
     grid: GridPlan | None = None
     enhance: EnhanceRequest | None = None
@@ -50,9 +51,13 @@ class Plan:
 
     @property
     def credits(self) -> float:
-        """Every job's estimate in the seed document's standard unit."""
+        """Every job's estimate in the seed document's standard unit (a workflow job: its
+        credits-page price, the only one published; 0 where none is)."""
         return sum(
-            estimate_credits(p.model_type, p.width, p.height, p.num_iterations) for p in self.jobs
+            estimate_credits(p.model_type, p.width, p.height, p.num_iterations)
+            if isinstance(p, GenerationParams)
+            else p.credits or 0.0
+            for p in self.jobs
         )
 
     @property
@@ -61,15 +66,26 @@ class Plan:
         return Price(
             sum(
                 estimate_price(p.model_type, p.width, p.height, p.num_iterations).credits
+                if isinstance(p, GenerationParams)
+                else p.credits or 0.0
                 for p in self.jobs
             )
         )
 
     @property
     def output_bytes(self) -> int:
-        """About what the request will store: its images, and a grid's ZIP of them again."""
-        images = sum(int(p.width * p.height * BYTES_PER_PIXEL) for p in self.jobs)
-        return images * 2 if self.grid is not None else images
+        """About what the request will store: its files, and a grid's ZIP of them again."""
+        stored = sum(_bytes(job) for job in self.jobs)
+        return stored * 2 if self.grid is not None else stored
+
+
+def _bytes(job: Any) -> int:
+    if isinstance(job, GenerationParams):
+        return int(job.width * job.height * BYTES_PER_PIXEL)
+    if job.kind.extension in ("mp4", "webp"):  # videos
+        return VIDEO_BYTES
+    width, height = job.values.get("width") or 1024, job.values.get("height") or 1024
+    return int(width * height * BYTES_PER_PIXEL)
 
 
 def plan_images(
@@ -171,3 +187,9 @@ def plan_enhance(
         **levels,
     )
     return Plan("enhance", (), "an enhancement", enhance=request, units=1)
+
+
+def plan_workflow(kind: Any, prompt: Any, **values: Any) -> Plan:
+    """A workflow task (a video, a FLUX-LoRA image): one job, checked by its kind."""
+    job = kind.prepare(prompt, **values)
+    return Plan("workflow", (job,), f"1 {kind.label}")

@@ -21,7 +21,7 @@ from .errors import InvalidRequestError
 
 log = logging.getLogger(__name__)
 
-KEPT_SUFFIXES = (".png", ".jpg", ".webp", ".zip")  # images, grids and their ZIPs
+KEPT_SUFFIXES = (".png", ".jpg", ".webp", ".zip", ".mp4")  # images, grids, ZIPs, videos
 GRACE_SECONDS = 15 * 60  # files younger than this are never deleted for the cap
 MEGABYTE = 1024 * 1024
 

@@ -3,7 +3,9 @@
     python -m heurist_ui.sandbox --port 8765 [--host 127.0.0.1] [--latency 0.0] [--keys k1,k2]
                                  [--image-format placeholder|png|jpeg|webp]
 
-Serves POST /submit_job (the sequencer's contract; the answer is the image URL as a JSON string),
+Serves POST /submit_job (the sequencer's contract; the answer is the image URL as a JSON string;
+only model_id and model_input.SD.prompt are required, the rest takes the seed's defaults), the
+workflow API's POST /task_create, /task_result_query and /task_cancel (see sandbox_workflow.py),
 GET /images/<job_id>.<ext> (the image) and GET /models.json (the bundled catalogue plus two LLM
 entries, as the real file has). Tests steer it in-process through `Sandbox.add_fault(...)`, or
 over HTTP under /_sandbox/. Raw API keys are never stored or logged: only `key_fingerprint(key)`
@@ -63,6 +65,7 @@ from urllib.parse import quote, unquote, urlsplit
 from PIL import Image, ImageDraw, ImageFont
 
 from .sandbox_images import render_photo
+from .sandbox_workflow import WorkflowTasks
 
 logger = logging.getLogger("heurist_ui.sandbox")
 
@@ -97,16 +100,19 @@ DEFAULT_REDIRECT = "http://169.254.169.254/latest/meta-data/"
 STREAM_CHUNK_BYTES = 64 * 1024
 DROP_ANNOUNCED_BYTES = 100
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-REQUIRED_TOP_LEVEL = ("job_id", "model_input", "model_id", "deadline", "priority")
-REQUIRED_SD = (
-    "prompt",
-    "neg_prompt",
-    "num_iterations",
-    "width",
-    "height",
-    "guidance_scale",
-    "seed",
-)
+# What the seed document requires; the rest is optional with these defaults (512×512 and seed -1
+# are the seed's; steps and guidance are typical miner values). A missing job_id gets one, as the
+# TypeScript SDK's leave-out-empty-fields bodies need.
+REQUIRED_TOP_LEVEL = ("model_input", "model_id")
+REQUIRED_SD = ("prompt",)
+SD_DEFAULTS: dict[str, Any] = {
+    "neg_prompt": "",
+    "num_iterations": 20,
+    "width": 512,
+    "height": 512,
+    "guidance_scale": 7.5,
+    "seed": -1,
+}
 SHAPES = ("quoted", "bare", "object")
 IMAGE_FORMATS = ("placeholder", "png", "jpeg", "webp")
 EXTENSIONS = {"placeholder": "png", "png": "png", "jpeg": "jpg", "webp": "webp"}
@@ -281,6 +287,7 @@ def _check_sd(sd: Any) -> str | None:
         return f"model_input.SD is missing: {', '.join(missing)}"
     if not isinstance(sd["prompt"], str) or not sd["prompt"].strip():
         return "prompt must be a non-empty string"
+    sd = {**SD_DEFAULTS, **sd}
     if sd["neg_prompt"] is not None and not isinstance(sd["neg_prompt"], str):
         return "neg_prompt must be a string or null"
     steps = sd["num_iterations"]
@@ -305,18 +312,29 @@ def check_payload(payload: Any, model_ids: Iterable[str]) -> str | None:
     missing = [name for name in REQUIRED_TOP_LEVEL if name not in payload]
     if missing:
         return f"Missing fields: {', '.join(missing)}"
-    if not isinstance(payload["job_id"], str) or not payload["job_id"].strip():
+    if "job_id" in payload and (
+        not isinstance(payload["job_id"], str) or not payload["job_id"].strip()
+    ):
         return "job_id must be a non-empty string"
     if not isinstance(payload["model_id"], str) or payload["model_id"] not in model_ids:
         return f"Unknown model_id: {str(payload['model_id'])[:100]}"
-    if not _is_number(payload["deadline"]) or payload["deadline"] <= 0:
+    if "model_type" in payload and not isinstance(payload["model_type"], str):
+        return "model_type must be a string"
+    if "deadline" in payload and (not _is_number(payload["deadline"]) or payload["deadline"] <= 0):
         return "deadline must be a positive number of seconds"
-    if not _is_int(payload["priority"]):
+    if "priority" in payload and not _is_int(payload["priority"]):
         return "priority must be an integer"
     model_input = payload["model_input"]
     if not isinstance(model_input, dict):
         return "model_input must be an object"
     return _check_sd(model_input.get("SD"))
+
+
+def with_defaults(payload: dict[str, Any]) -> dict[str, Any]:
+    """A checked submit_job body with the documented defaults filled in (and a job_id)."""
+    sd = {**SD_DEFAULTS, **payload["model_input"]["SD"]}
+    job_id = payload.get("job_id") or f"sandbox-{secrets.token_hex(8)}"
+    return {**payload, "job_id": job_id, "model_input": {**payload["model_input"], "SD": sd}}
 
 
 def _check_fault(kind: str, times: int, options: dict[str, Any]) -> None:
@@ -459,6 +477,7 @@ class Sandbox:
         self._models_body = b""
         self._url: str | None = None  # kept after stop() for answers still in flight
         self._model_ids: frozenset[str] = frozenset()
+        self.workflow = WorkflowTasks(self)  # the workflow API (sandbox_workflow.py)
 
     # -- lifecycle
 
@@ -581,6 +600,7 @@ class Sandbox:
             self._submissions.clear()
             self._chats.clear()
             self._images.clear()
+        self.workflow.reset()
 
     # -- internals used by the handler
 
@@ -645,6 +665,9 @@ class Sandbox:
             ("POST", "/_sandbox/latency"): self._control_latency,
             ("POST", "/_sandbox/image_format"): self._control_image_format,
         }
+        workflow = self.workflow.route(request.method, path, request.body)
+        if workflow is not None:
+            return _Reply(*workflow)
         handler = routes.get((request.method, path))
         if handler is not None:
             return handler(request)
@@ -701,7 +724,7 @@ class Sandbox:
         if self._flaky():
             return _text(503, "Service temporarily unavailable, try again"), None
         self._sleep(self.latency)
-        return self._success(payload, fault)
+        return self._success(with_defaults(payload), fault)
 
     def _status_fault(self, options: dict[str, Any]) -> _Reply:
         headers = ()
@@ -1004,6 +1027,14 @@ def main(argv: list[str] | None = None) -> int:
         default="placeholder",
         help="images answered: small placeholder art, or photo-like PNG, JPEG or WebP",
     )
+    parser.add_argument(
+        "--task-seconds",
+        type=float,
+        nargs=2,
+        default=(0.0, 0.0),
+        metavar=("WAITING", "RUNNING"),
+        help="seconds a workflow task waits in the queue, then runs",
+    )
     args = parser.parse_args(argv)
     keys = [key.strip() for key in args.keys.split(",") if key.strip()] or None
     sandbox = Sandbox(
@@ -1015,6 +1046,7 @@ def main(argv: list[str] | None = None) -> int:
         rng_seed=args.seed,
         image_format=args.image_format,
     )
+    sandbox.workflow.times = tuple(args.task_seconds)
     with sandbox:
         print(
             f"Heurist sandbox listening on {sandbox.url}; set HEURIST_BASE_URL={sandbox.url} "

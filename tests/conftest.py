@@ -52,6 +52,7 @@ def settings(sandbox, tmp_path: Path) -> Settings:
     """Settings that point at the sandbox and keep files under tmp_path."""
     return load_settings(
         models_url=sandbox.models_url,
+        workflow_url=sandbox.url,
         cache_dir=tmp_path / "cache",
         output_dir=tmp_path / "out",
         env_file=None,

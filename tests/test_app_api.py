@@ -143,7 +143,8 @@ def test_an_empty_key_uses_the_servers_key(api, slow_sandbox):
 def test_only_generate_and_the_agent_tools_are_public(app):
     info = requests.get(f"{app.url}gradio_api/info", timeout=10).json()
     tools = ["/generate_images", "/list_models", "/estimate_cost", "/enhance_prompt_tool"]
-    rest = ["/generate", "/compare", "/enhance_prompt"]
+    tools += ["/generate_video", "/generate_flux_lora"]
+    rest = ["/generate", "/compare", "/enhance_prompt", "/video", "/flux_lora"]
     assert sorted(info["named_endpoints"]) == sorted([*rest, *tools])
     assert not info["unnamed_endpoints"]
     names = [p["parameter_name"] for p in info["named_endpoints"]["/generate"]["parameters"]]

@@ -30,6 +30,7 @@ def test_defaults_without_env_or_file():
     assert not settings.has_key
     assert settings.base_url == DEFAULT_BASE_URL
     assert settings.models_url == DEFAULT_MODELS_URL
+    assert settings.workflow_url == "https://sequencer-v2.heurist.xyz"
     assert settings.output_dir == Path("outputs")
 
 
@@ -39,6 +40,7 @@ def test_defaults_without_env_or_file():
         ("HEURIST_API_KEY", "api_key"),
         ("HEURIST_BASE_URL", "base_url"),
         ("HEURIST_MODELS_URL", "models_url"),
+        ("HEURIST_WORKFLOW_URL", "workflow_url"),
     ],
 )
 def test_explicit_beats_env_beats_file_beats_default(monkeypatch, env_file, name, attribute):

@@ -19,7 +19,14 @@ from ui_helpers import running_studio
 from heurist_ui.pngfile import read_png_metadata
 from heurist_ui.sandbox import Sandbox, key_fingerprint
 
-TOOLS = {"generate_images", "list_models", "estimate_cost", "enhance_prompt"}
+TOOLS = {
+    "generate_images",
+    "list_models",
+    "estimate_cost",
+    "enhance_prompt",
+    "generate_video",
+    "generate_flux_lora",
+}
 AGENT_KEY = "agent-user#AGENT-SECRET"
 
 

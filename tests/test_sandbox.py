@@ -317,13 +317,13 @@ def _setting(value: object, *path: str):
 @pytest.mark.parametrize(
     "change",
     [
-        _without(("job_id",)),
-        _without(("deadline",)),
         _without(("model_input",)),
         _without(("model_input", "SD")),
-        _without(("model_input", "SD", "seed")),
-        _without(("model_input", "SD", "neg_prompt")),
         _setting("", "job_id"),
+        _without(("model_id",)),
+        _without(("model_input", "SD", "prompt")),
+        _setting("60", "deadline"),
+        _setting(1.5, "priority"),
         _setting("NoSuchModel", "model_id"),
         _setting(LLM_ENTRIES[0]["name"], "model_id"),
         _setting(51, "model_input", "SD", "num_iterations"),
@@ -346,6 +346,33 @@ def test_bad_payloads_are_400_with_a_reason(sandbox, change):
     assert answer.status_code == 400
     assert answer.text.strip()
     assert sandbox.jobs == []
+
+
+def test_a_body_with_only_model_id_and_prompt_gets_the_documented_defaults(sandbox):
+    from PIL import Image
+
+    answer = submit(sandbox, {"model_id": "SDXL", "model_input": {"SD": {"prompt": "a fox"}}})
+
+    assert answer.status_code == 200
+    image = requests.get(answer.json(), timeout=TIMEOUT)
+    assert Image.open(io.BytesIO(image.content)).size == (512, 512)
+    assert sandbox.jobs[0].payload == {
+        "model_id": "SDXL",
+        "model_input": {"SD": {"prompt": "a fox"}},
+    }
+
+
+def test_the_typescript_sdks_body_is_accepted(sandbox):
+    sdk_body = {
+        "job_id": "sdk-image-1a2b3c",
+        "model_input": {"SD": {"prompt": "a fox", "width": 640, "height": 448}},
+        "model_type": "SD",
+        "model_id": "SDXL",
+        "deadline": 30,
+        "priority": 1,
+    }
+
+    assert submit(sandbox, sdk_body).status_code == 200
 
 
 @pytest.mark.parametrize("raw", [b"not json", b"[1, 2]", b""])

@@ -107,6 +107,7 @@ def running_studio(
             base_url=sandbox.url,
             models_url=sandbox.models_url,
             llm_base_url=sandbox.llm_base_url,
+            workflow_url=sandbox.url,
             output_dir=folder / "out",
             cache_dir=folder / "cache",
             rate_limit=rate_limit,

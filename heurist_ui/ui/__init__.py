@@ -9,6 +9,7 @@ import gradio as gr
 
 from . import (
     compare,
+    flux_lora,
     generate,
     history,
     key,
@@ -17,6 +18,7 @@ from . import (
     png_info,
     prompt_help,
     results,
+    video,
 )
 from .errors import check_input_count
 from .gradio_fixes import apply_gradio_fixes
@@ -53,6 +55,10 @@ def build(studio: Studio) -> gr.Blocks:
                 grid = compare.render(studio)
             with gr.Tab("PNG info", id="png-info"):
                 png = png_info.render()
+            with gr.Tab("Video", id="video"):
+                clips = video.render(studio)
+            with gr.Tab("FLUX LoRA", id="flux-lora"):
+                loras = flux_lora.render(studio)
 
         form = generator.form
         generate.wire_form(demo, studio, generator)
@@ -67,6 +73,8 @@ def build(studio: Studio) -> gr.Blocks:
         compare.wire(studio, grid, api_key, form, tabs)
         png_info.wire(png, form, tabs, studio.catalogs)
         mcp_tools.wire(studio)
+        video.wire(studio, clips, api_key)
+        flux_lora.wire(studio, loras, api_key)
     check_input_count(demo)
     return demo
 

@@ -86,6 +86,9 @@ def wire(studio: Studio) -> None:
         api_name="enhance_prompt_tool",
         queue=False,
     )
+    from . import mcp_workflow  # here: it imports this module's helpers
+
+    mcp_workflow.wire(studio)  # generate_video, generate_flux_lora
     trigger.click(
         cost_tool(studio),
         [model, width, height, steps, count, prompt],

@@ -1,0 +1,143 @@
+"""The FLUX LoRA tab: one of the workflow's named LoRAs, its settings, live cost, progress, image.
+
+The controls come from flux_lora.FLUX_LORA_SETTINGS; the LoRAs are offered as their own
+entries ("FLUX LoRA · heuristlogo"). A tab of its own, beside Video, while the generator's
+model list belongs to the image plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from ..cost import Price
+from ..errors import HeuristError
+from ..flux_lora import FLUX_LORA_KINDS, FLUX_LORA_SETTINGS
+from ..plan import plan_workflow
+from ..workflow import TaskCanceledError, TaskStatus
+from .errors import user_error
+from .key import NO_KEY_MESSAGE
+from .mcp_tools import hide_from_mcp
+from .studio import Studio, bind
+from .video import control, follow
+
+PRIVATE = {"api_visibility": "private"}
+INSTANT = {"queue": False, "show_progress": "hidden", **PRIVATE}
+LORAS = {kind.label: kind for kind in FLUX_LORA_KINDS.values()}
+NAMES = [setting.name for setting in FLUX_LORA_SETTINGS]
+
+
+@dataclass(frozen=True)
+class FluxLoraPanel:
+    prompt: gr.Textbox
+    lora: gr.Dropdown
+    settings: tuple[gr.components.Component, ...]
+    cost: gr.Markdown
+    generate: gr.Button
+    stop: gr.Button
+    progress: gr.Textbox
+    image: gr.Image
+    record: gr.JSON
+
+
+def render(studio: Studio) -> FluxLoraPanel:
+    """The tab's components (the caller puts them in a gr.Tab)."""
+    first = next(iter(LORAS))
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=5, min_width=320):
+            prompt = gr.Textbox(label="LoRA prompt", lines=3, placeholder="A logo on a mug")
+            lora = gr.Dropdown(list(LORAS), value=first, label="LoRA model")
+            settings = tuple(control(setting) for setting in FLUX_LORA_SETTINGS)
+            cost = gr.Markdown(cost_line(first), elem_id="lora-cost")
+            with gr.Row():
+                generate = gr.Button("Generate image", variant="primary", elem_id="lora-go")
+                stop = gr.Button("Stop", variant="stop", elem_id="lora-stop")
+            progress = gr.Textbox(label="Progress", interactive=False, elem_id="lora-progress")
+        with gr.Column(scale=6, min_width=320):
+            image = gr.Image(label="Image", interactive=False, elem_id="lora-image")
+            record = gr.JSON(label="Record")
+    return FluxLoraPanel(prompt, lora, settings, cost, generate, stop, progress, image, record)
+
+
+def cost_line(lora: str, *values: Any) -> str:
+    """The credits-page price of these settings, or what is wrong with them."""
+    kind = LORAS.get(lora)
+    if kind is None:
+        return "Choose a LoRA."
+    try:
+        job = kind.prepare("price", **dict(zip(NAMES, values, strict=False)))
+    except HeuristError as error:
+        return f"Cost: — ({error})"
+    return f"Cost: {Price(job.credits or 0)}. {kind.price_note}."
+
+
+async def generate_flux_lora_image(
+    studio: Studio, prompt: str, lora: str, *rest: Any
+) -> AsyncIterator:
+    """Run one FLUX-LoRA task: (progress, image, record) as it goes.
+
+    rest is one value per FLUX_LORA_SETTINGS row, then the API key, then Gradio's request.
+    """
+    values = dict(zip(NAMES, rest[: len(NAMES)], strict=True))
+    key = (str(rest[len(NAMES)] or "").strip() or None) if len(rest) > len(NAMES) else None
+    request = rest[len(NAMES) + 1] if len(rest) > len(NAMES) + 1 else None
+    if key is None and not studio.client.has_key:
+        raise user_error(NO_KEY_MESSAGE, title="No API key")
+    kind = LORAS.get(lora) if isinstance(lora, str) else None
+    if kind is None:
+        raise user_error("Choose a LoRA from the list.", title="Check the settings")
+    try:
+        plan = plan_workflow(kind, prompt, **values)
+    except HeuristError as error:
+        raise user_error(str(error), title="Check the settings") from None
+    studio.admit(plan, key, request)
+    job = plan.jobs[0]
+    yield "Creating the task…", None, None
+    outcome = None
+    async for step in follow(studio, job, key):
+        if isinstance(step, TaskStatus):
+            yield step.describe(), None, None
+        else:
+            outcome = step
+    if outcome.error is not None:
+        if isinstance(outcome.error, TaskCanceledError):
+            yield str(outcome.error), None, None
+            return
+        raise user_error(str(outcome.error), title="The image failed")
+    saved = outcome.image
+    line = f"Finished in {saved.record['elapsed_s']:.0f} s · saved as {saved.path.name}"
+    yield line, str(saved.path), saved.record
+
+
+def _signature() -> Any:
+    import inspect
+
+    fixed = list(inspect.signature(generate_flux_lora_image).parameters.values())[:3]
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    named = [inspect.Parameter(name, kind, annotation=float) for name in NAMES]
+    key = inspect.Parameter("api_key", kind, annotation=str)
+    request = inspect.Parameter("request", kind, default=None, annotation=gr.Request)
+    return inspect.Signature([*fixed, *named, key, request])
+
+
+generate_flux_lora_image.__signature__ = _signature()  # type: ignore[attr-defined]
+
+
+def wire(studio: Studio, panel: FluxLoraPanel, api_key: gr.Textbox) -> None:
+    """Cost as the settings change; Generate runs, Stop cancels the task."""
+    priced = [panel.lora, *panel.settings]
+    gr.on([field.change for field in priced], cost_line, priced, panel.cost, **INSTANT)
+    run = panel.generate.click(
+        hide_from_mcp(bind(generate_flux_lora_image, studio)),
+        [panel.prompt, panel.lora, *panel.settings, api_key],
+        [panel.progress, panel.image, panel.record],
+        api_name="flux_lora",
+        api_description="Generate one image with FLUX and a named LoRA (lora is its label, "
+        "e.g. 'FLUX LoRA · heuristlogo'). (progress, image, record).",
+        concurrency_limit=studio.concurrency,
+        concurrency_id="generate",
+    )
+    panel.stop.click(fn=None, cancels=[run], **PRIVATE)

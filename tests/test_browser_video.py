@@ -1,0 +1,165 @@
+"""The Video tab in headless Chromium: generate, watch progress, play, download, stop."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import av
+import pytest
+from ui_helpers import running_studio
+
+from app import SANDBOX_KEY
+from heurist_ui.sandbox import Sandbox
+from heurist_ui.video import read_video_record
+
+CHROMIUM = Path("/usr/bin/chromium")
+TIMEOUT_MS = 15_000
+POLL = 0.05  # the studio's poll interval here: small, so a held task is seen soon
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium"),
+]
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
+expect = sync_api.expect
+
+
+@pytest.fixture(scope="module")
+def app_sandbox():
+    with Sandbox(port=0) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def app(app_sandbox, tmp_path_factory):
+    with running_studio(app_sandbox, tmp_path_factory.mktemp("video"), api_key=SANDBOX_KEY) as app:
+        app.studio.runner.workflow.poll_interval = POLL
+        yield app
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def context(browser, app, app_sandbox):
+    app_sandbox.reset()
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(browser, app, app_sandbox):
+    app_sandbox.reset()
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.goto(app.url)
+    page.get_by_role("tab", name="Video").click()
+    yield page
+    context.close()
+
+
+def progress(page):
+    return page.locator("#video-progress textarea")
+
+
+def wait_for(condition, what: str) -> None:
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while not condition():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.02)
+
+
+def test_a_video_is_generated_with_progress_played_and_downloaded(page, app_sandbox, tmp_path):
+    app_sandbox.workflow.hold = True
+    expect(page.locator("#video-cost")).to_contain_text("25 credits")
+    page.get_by_label("Video prompt").fill("a red fox runs through snow")
+    page.get_by_role("button", name="Generate video").click()
+
+    expect(progress(page)).to_have_value(prefix("Waiting, number 1 in the queue"))
+    app_sandbox.workflow.advance()
+    expect(progress(page)).to_have_value(prefix("Running"))
+    app_sandbox.workflow.advance()
+    expect(progress(page)).to_have_value(prefix("Finished"))
+
+    source = page.locator("#video-player video")
+    expect(source).to_have_attribute("src", prefix("http"))
+    with page.expect_download() as caught:
+        page.locator("#video-download").click()
+    saved = tmp_path / "video.mp4"
+    caught.value.save_as(saved)
+    with av.open(str(saved)) as container:
+        assert container.streams.video[0].codec_context.name == "h264"
+    assert read_video_record(saved)["prompt"] == "a red fox runs through snow"
+    expect(page.locator("#video-history")).to_contain_text(".mp4")
+
+
+def test_stop_cancels_the_task_at_heurist(page, app_sandbox):
+    app_sandbox.workflow.hold = True
+    page.get_by_label("Video prompt").fill("a slow sunrise")
+    page.get_by_role("button", name="Generate video").click()
+    expect(progress(page)).to_have_value(prefix("Waiting"))
+
+    page.get_by_role("button", name="Stop", exact=True).click()
+
+    wait_for(lambda: app_sandbox.workflow.endpoint_calls("task_cancel"), "task_cancel")
+    assert app_sandbox.workflow.tasks[0].canceled
+
+
+def test_mochi_shows_its_settings_and_says_heurist_publishes_no_price(page):
+    expect(page.get_by_label("Length (frames)")).to_have_count(0)
+    page.get_by_label("Mochi video").check()
+
+    expect(page.locator("#video-cost")).to_contain_text("no price for Mochi")
+    expect(page.get_by_label("number input for Length (frames)")).to_be_visible()
+
+
+def prefix(text: str) -> re.Pattern:
+    return re.compile("^" + re.escape(text))
+
+
+def test_a_flux_lora_image_is_generated_with_its_price_and_record(context, app, app_sandbox):
+    page = context.new_page()
+    page.goto(app.url)
+    page.get_by_role("tab", name="FLUX LoRA").click()
+    page.get_by_label("LoRA model").click()
+    page.get_by_role("option", name="FLUX LoRA · heuristlogo").click()
+    expect(page.locator("#lora-cost")).to_contain_text("credits")
+    page.get_by_label("LoRA prompt").fill("a logo on a mug")
+    page.get_by_role("button", name="Generate image").click()
+
+    expect(page.locator("#lora-progress textarea")).to_have_value(prefix("Finished"))
+    expect(page.locator("#lora-image img")).to_have_count(1)
+    (call,) = app_sandbox.workflow.endpoint_calls("task_create")
+    assert call["parameters"]["lora_name"] == "heuristlogo"
+    assert call["parameters"]["steps"] == 15
+
+
+def test_the_video_rest_endpoint_runs_a_checked_task(app, app_sandbox):
+    from gradio_client import Client
+
+    app_sandbox.reset()
+    client = Client(app.url, verbose=False, download_files=False)
+    mochi = {"width": 512, "height": 256, "length": 16, "steps": 20, "seed": 3, "fps": 8}
+
+    line, _, _, _, record = client.predict(
+        "waves", "Mochi video", *mochi.values(), 80, "", api_name="/video"
+    )
+
+    assert line.startswith("Finished")
+    assert record["seed"] == 3 and record["kind"] == "mochi"
+    sent = app_sandbox.workflow.endpoint_calls("task_create")[0]["parameters"]
+    assert sent["length"] == 16
