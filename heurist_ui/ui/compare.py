@@ -17,6 +17,7 @@ from . import controls
 from .errors import user_error
 from .form import Form, apply_settings
 from .key import NO_KEY_MESSAGE
+from .markup import as_text
 from .mcp_tools import hide_from_mcp
 from .results import record_markdown
 from .studio import Studio, bind
@@ -232,10 +233,10 @@ def grid_cost(studio: Studio, *inputs: Any) -> str:
     try:
         plan = grid_plan(studio, *inputs[:10], triggers=inputs[10])
     except HeuristError as error:
-        return f"Cost: {error}"
+        return f"Cost: {as_text(error)}"
     rows = plan.row_credits()
     per_row = " · ".join(
-        f"{label}: {controls.format_credits(credits)}"
+        f"{as_text(label)}: {controls.format_credits(credits)}"
         for label, credits in zip(plan.row_labels, rows, strict=True)
     )
     return (

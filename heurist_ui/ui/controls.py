@@ -22,6 +22,8 @@ from ..params import (
 )
 from ..prompt_help import NO_STYLE
 from ..variations import count_variations, describe
+from .errors import inform
+from .markup import as_text
 
 C = TypeVar("C", bound=gr.components.Component)
 
@@ -187,7 +189,7 @@ def cost_line(
             str(neg_prompt or ""), "negative prompt"
         )
     except InvalidRequestError as error:
-        return f"Cost: {error}"
+        return f"Cost: {as_text(error)}"
     each = estimate_credits(model.type, w, h, steps)
     images = count * variations
     styled = f", style {style}" if style and style != NO_STYLE else ""
@@ -230,11 +232,11 @@ def lora_help(model: ModelInfo) -> str:
     """Trigger words, recommended keywords and base of a LoRA, as Markdown lines."""
     lines = []
     if model.autofill:
-        lines.append(f"**Trigger words:** `{model.autofill}`")
+        lines.append(f"**Trigger words:** <code>{as_text(model.autofill)}</code>")
     if model.recommend:
-        lines.append(f"**Recommended keywords:** {model.recommend}")
+        lines.append(f"**Recommended keywords:** {as_text(model.recommend)}")
     if model.base:
-        lines.append(f"LoRA on **{model.base}**.")
+        lines.append(f"LoRA on **{as_text(model.base)}**.")
     return "  \n".join(lines)
 
 
@@ -292,7 +294,7 @@ def refresh_models(catalogs: CatalogStore, model_id: Any) -> Any:
     """Fetch the model list now; keep the chosen model if it is still offered."""
     catalog = catalogs.refresh()
     value = model_id if model_id in catalog else catalog.default_model().name
-    gr.Info(REFRESH_NOTES[catalog.source])
+    inform(REFRESH_NOTES[catalog.source])
     return gr.update(choices=model_choices(catalog), value=value)
 
 

@@ -4,6 +4,10 @@ Gradio prints a traceback for every gr.Error unless told not to; on a public Spa
 who sends bad input on purpose would fill the log. `user_error` logs one short line instead,
 and `check_input_count` answers a REST call with the wrong number of values plainly, where
 Gradio would answer `{"error": null}` and log every value sent (an API key among them).
+
+The one way to a toast: Gradio renders a toast's text as HTML, and messages carry outside text
+(a link's values, an API's error body, a file name). `user_error`, `warn` and `inform` escape
+it; nothing else in the UI calls gr.Error, gr.Warning or gr.Info (a test checks).
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import logging
 from typing import Any
 
 import gradio as gr
+
+from .markup import as_notice
 
 log = logging.getLogger("heurist_ui.ui")
 
@@ -25,7 +31,17 @@ def user_error(message: str, title: str | None = None) -> gr.Error:
         first_line = first_line[: LOGGED_CHARS - 3] + "..."
     prefix = f"{title}: " if title and not first_line.startswith(title) else ""
     log.info("Refused: %s%s", prefix, first_line)
-    return gr.Error(message, title=title or "Error", print_exception=False)
+    return gr.Error(as_notice(message), title=as_notice(title or "Error"), print_exception=False)
+
+
+def warn(message: str) -> None:
+    """A warning toast; its text shown as text."""
+    gr.Warning(as_notice(message))
+
+
+def inform(message: str) -> None:
+    """An information toast; its text shown as text."""
+    gr.Info(as_notice(message))
 
 
 def check_input_count(demo: gr.Blocks) -> None:

@@ -24,6 +24,7 @@ from ..params import (
     check_seed,
 )
 from ..prompt_help import NO_STYLE
+from .errors import warn
 
 # Query names, short and readable, for each setting.
 QUERY_NAMES = {
@@ -118,7 +119,7 @@ def apply_link(catalogs: CatalogStore, query: Any) -> tuple:
     """Form updates (Form.restorable) for a link's settings; a notice for what was ignored."""
     settings, ignored = settings_from_query(catalogs, query)
     if ignored:
-        gr.Warning("Ignored from the link: " + "; ".join(ignored) + ".")
+        warn("Ignored from the link: " + "; ".join(ignored) + ".")
     updates = []
     for name in SETTING_FIELDS:
         if name not in settings:
