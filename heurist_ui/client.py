@@ -135,14 +135,23 @@ def parse_image_url(body: str) -> str:
     if not isinstance(url, str):
         url = ""
     url = url.strip()
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc or any(c in url for c in " \n"):
+    if not _is_web_address(url):
         shown = " ".join(text.split())[:80] or "an empty answer"
         raise UnexpectedResponseError(
             f"The API answered something unexpected instead of an image URL ({shown!r}). "
             "Try again; if it keeps happening, the API may have changed."
         )
     return url
+
+
+def _is_web_address(url: str) -> bool:
+    """Whether url is an absolute http(s) address with a readable host and port."""
+    try:
+        parsed = urlparse(url)
+        host, _ = parsed.hostname, parsed.port  # a broken [host] or port raises ValueError
+    except ValueError:
+        return False
+    return parsed.scheme in ("http", "https") and bool(host) and not any(c in url for c in " \n")
 
 
 class _Retry(Retry):
