@@ -11,11 +11,13 @@ import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from .client import HeuristClient
 from .errors import HeuristError, InvalidRequestError
+from .logbursts import Bursts
 from .params import MAX_SEED, GenerationParams, check_seed, resolve_seed
 from .pngfile import check_output_dir, save_png
 from .retention import Retention
@@ -25,6 +27,8 @@ log = logging.getLogger(__name__)
 
 MAX_IMAGES = 8  # images per batch
 UNEXPECTED_FAILURE = "Something went wrong on our side. Try again."
+# A failed job is one line; the same failure again and again (a hung API) one more line.
+failed_jobs = Bursts(log)
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,8 @@ class JobRunner:
         finally:
             for job in futures:
                 job.cancel()
+            for wrapper, job in waiting.items():  # abandoned: their failures are still noted
+                wrapper.add_done_callback(partial(_abandoned, job=futures[job]))
 
     def submit(
         self, jobs: Sequence[GenerationParams], api_key: str | None
@@ -190,8 +196,15 @@ def outcome_of(job: asyncio.Future | Future, index: int, params: GenerationParam
     try:
         image = job.result()
     except HeuristError as error:
+        failed_jobs.note(f"A job failed: {error}")
         return Outcome(index, params, error=error)
     except Exception:
         log.exception("A job failed unexpectedly")
         return Outcome(index, params, error=HeuristError(UNEXPECTED_FAILURE))
     return Outcome(index, params, image=image)
+
+
+def _abandoned(wrapper: asyncio.Future, job: tuple[int, GenerationParams]) -> None:
+    """How an abandoned job ended, noted (else asyncio logs a traceback: never retrieved)."""
+    if not wrapper.cancelled():
+        outcome_of(wrapper, *job)
