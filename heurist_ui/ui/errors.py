@@ -22,6 +22,7 @@ from .markup import as_notice
 log = logging.getLogger("heurist_ui.ui")
 
 LOGGED_CHARS = 160  # of a message's first line
+MAX_CHOICES_SHOWN = 20
 
 
 def user_error(message: str, title: str | None = None) -> gr.Error:
@@ -60,6 +61,45 @@ def check_input_count(demo: gr.Blocks) -> None:
         )
 
     demo.validate_inputs = validate_inputs  # type: ignore[method-assign]
+    _plain_preprocess_errors(demo)
+
+
+def _plain_preprocess_errors(demo: gr.Blocks) -> None:
+    """Make a value Gradio refuses before our handler (not one of a Dropdown's or a Radio's
+    choices, say) a plain refusal: Gradio's own error logs a traceback per call."""
+    preprocess_data = demo.preprocess_data
+
+    async def preprocess_plainly(block_fn: Any, inputs: list[Any], state: Any, *args: Any) -> Any:
+        try:
+            return await preprocess_data(block_fn, inputs, state, *args)
+        except gr.Error as error:
+            if not error.print_exception:
+                raise
+            message = _not_a_choice(block_fn, inputs, state) or str(error.message)
+            raise user_error(message, title="Check the values") from None
+
+    demo.preprocess_data = preprocess_plainly  # type: ignore[method-assign]
+
+
+def _not_a_choice(block_fn: Any, inputs: list[Any], state: Any) -> str | None:
+    """What names the first value that is not one of its component's choices, if any."""
+    for component, value in zip(block_fn.inputs, inputs, strict=False):
+        if state is not None and component._id in state:
+            component = state[component._id]  # the page's copy: its choices may have changed
+        choices = getattr(component, "choices", None)
+        if not isinstance(choices, list) or getattr(component, "allow_custom_value", False):
+            continue
+        allowed = [choice[1] if isinstance(choice, tuple) else choice for choice in choices]
+        sent = value if isinstance(value, list) else [value]
+        wrong = next((item for item in sent if item is not None and item not in allowed), None)
+        if wrong is not None:
+            shown = ", ".join(map(str, allowed[:MAX_CHOICES_SHOWN]))
+            more = " …" if len(allowed) > MAX_CHOICES_SHOWN else ""
+            return (
+                f"{_label(component)}: {str(wrong)[:60]!r} is not one of the choices. "
+                f"Choose from: {shown}{more}."
+            )
+    return None
 
 
 def _label(component: Any) -> str:
