@@ -522,3 +522,16 @@ def test_an_error_body_made_of_html_shows_as_text(page, app_sandbox):
     expect(toast).to_contain_text('<form id="upstream">')
     for element in ("#upstream", "#evil", "#pixel"):
         expect(page.locator(element)).to_have_count(0)
+
+
+def test_a_prompt_with_markup_stays_text_in_the_record_and_the_history(page, app_sandbox):
+    prompt = 'a <b id="bold">bold</b> fox [a link](http://x.y) www.x.org me@x.org'
+    prompt_box(page).fill(prompt)
+    page.get_by_role("button", name="Generate", exact=True).click()
+    expect(thumbnails(page)).to_have_count(1)
+    thumbnails(page).first.click()
+    expect(page.locator("#details")).to_contain_text(prompt)
+    page.get_by_text("History (this browser, last 50)").click()
+    expect(history_cells(page, prompt)).not_to_have_count(0)
+    expect(page.locator("#bold")).to_have_count(0)
+    expect(page.locator("#details a")).to_have_count(0)

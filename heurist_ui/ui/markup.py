@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-_MARKDOWN_SPECIALS = set("\\`*_{}[]()#+-.!|~>")
+_MARKDOWN_SPECIALS = set("\\`*_{}[]()#+-.!|~>:@")  # ":" and "@" stop autolinks
 
 
 def as_text(value: object) -> str:
