@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -21,6 +22,7 @@ from .download import download_image
 from .errors import HeuristError
 from .fields import MAX_IMAGES
 from .jobkinds import kind_of
+from .logbursts import Bursts
 from .params import GenerationParams, check_count
 from .pngfile import check_output_dir, save_png
 from .retention import GRACE_SECONDS, Retention
@@ -32,6 +34,8 @@ __all__ = ["MAX_IMAGES", "JobRunner", "Outcome", "SavedImage", "check_count", "p
 
 MAX_RESULT_BYTES = 256 * 1024 * 1024  # a video's download limit (an image's is download.py's)
 UNEXPECTED_FAILURE = "Something went wrong on our side. Try again."
+# A failed job is one line; the same failure again and again (a hung API) one more line.
+failed_jobs = Bursts(log)
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,8 @@ class JobRunner:
             cancel.set()
             for job in futures:
                 job.cancel()
+            for wrapper, job in waiting.items():  # abandoned: their failures are still noted
+                wrapper.add_done_callback(partial(_abandoned, job=futures[job]))
 
     def submit(
         self,
@@ -212,8 +218,15 @@ def outcome_of(job: asyncio.Future | Future, index: int, params: GenerationParam
     try:
         image = job.result()
     except HeuristError as error:
+        failed_jobs.note(f"A job failed: {error}")
         return Outcome(index, params, error=error)
     except Exception:
         log.exception("A job failed unexpectedly")
         return Outcome(index, params, error=HeuristError(UNEXPECTED_FAILURE))
     return Outcome(index, params, image=image)
+
+
+def _abandoned(wrapper: asyncio.Future, job: tuple[int, GenerationParams]) -> None:
+    """How an abandoned job ended, noted (else asyncio logs a traceback: never retrieved)."""
+    if not wrapper.cancelled():
+        outcome_of(wrapper, *job)

@@ -23,11 +23,12 @@ from .config import Settings, load_settings
 from .cost import Price
 from .errors import HeuristError
 from .fields import COUNT, SETTINGS
-from .params import GenerationParams
+from .params import MAX_PROMPT_CHARS, GenerationParams
 from .plan import Plan, plan_images
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_CONCURRENCY = 8
+MAX_PROBLEMS_SHOWN = 20  # lines of a prompts file named, of those with a problem
 SANDBOX_KEY = "sandbox-user#sandbox-key"
 SOURCES = {
     "remote": "Heurist's model list",
@@ -180,8 +181,15 @@ def plan(client: HeuristClient, args: argparse.Namespace) -> list[Plan]:
     negative = args.neg_prompt
     if negative is None and (model := client.catalog.find(args.model_id)) is not None:
         negative = model.defaults.neg_prompt or ""
-    plans = []
+    plans: list[Plan] = []
+    problems: list[str] = []
     for where, line in read_prompts(args):
+        if len(line) > MAX_PROMPT_CHARS:  # checked before any {a|b} is read
+            problems.append(
+                f"{where + ': ' if where else ''}The prompt is too long ({len(line)} characters; "
+                f"at most {MAX_PROMPT_CHARS})."
+            )
+            continue
         try:
             plans.append(
                 plan_images(
@@ -194,7 +202,9 @@ def plan(client: HeuristClient, args: argparse.Namespace) -> list[Plan]:
                 )
             )
         except HeuristError as error:
-            raise UsageError(f"{where}: {error}" if where else str(error)) from None
+            problems.append(f"{where}: {error}" if where else str(error))
+    if problems:
+        raise UsageError(_problems(problems))
     return plans
 
 
@@ -207,14 +217,26 @@ def read_prompts(args: argparse.Namespace) -> list[tuple[str, str]]:
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or "not UTF-8 text"
         raise UsageError(f"cannot read {args.prompts}: {reason}.") from None
-    prompts = [
-        (f"{args.prompts.name} line {number}", line.strip())
-        for number, line in enumerate(text.splitlines(), 1)
-        if line.strip() and not line.lstrip().startswith("#")
-    ]
+    prompts = []
+    # Only \n ends a line (\r\n too): str.splitlines would also split on U+2028, form feeds,
+    # \x1c-\x1e and \x85, and run one line of the file as several prompts.
+    for number, raw in enumerate(text.split("\n"), 1):
+        line = raw.removesuffix("\r").strip()
+        if not line or line.startswith("#"):
+            continue
+        prompts.append((f"{args.prompts.name} line {number}", line))
     if not prompts:
         raise UsageError(f"{args.prompts} has no prompts (one per line; # starts a comment).")
     return prompts
+
+
+def _problems(problems: list[str]) -> str:
+    """Every problem of a prompts file, one a line (the first MAX_PROBLEMS_SHOWN)."""
+    shown = problems[:MAX_PROBLEMS_SHOWN]
+    more = len(problems) - len(shown)
+    tail = [f"... and {more} more problem{'s' if more != 1 else ''}."] if more else []
+    fix = "Nothing was sent: fix these lines, then run again."
+    return "\n".join([*shown, *tail, fix]) if len(problems) > 1 else shown[0]
 
 
 def generate(client: HeuristClient, args: argparse.Namespace) -> int:

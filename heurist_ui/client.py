@@ -135,14 +135,23 @@ def parse_image_url(body: str) -> str:
     if not isinstance(url, str):
         url = ""
     url = url.strip()
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc or any(c in url for c in " \n"):
+    if not _is_web_address(url):
         shown = " ".join(text.split())[:80] or "an empty answer"
         raise UnexpectedResponseError(
             f"The API answered something unexpected instead of an image URL ({shown!r}). "
             "Try again; if it keeps happening, the API may have changed."
         )
     return url
+
+
+def _is_web_address(url: str) -> bool:
+    """Whether url is an absolute http(s) address with a readable host and port."""
+    try:
+        parsed = urlparse(url)
+        host, _ = parsed.hostname, parsed.port  # a broken [host] or port raises ValueError
+    except ValueError:
+        return False
+    return parsed.scheme in ("http", "https") and bool(host) and not any(c in url for c in " \n")
 
 
 class _Retry(Retry):
@@ -304,7 +313,7 @@ class HeuristClient:
         elapsed = time.monotonic() - started
         if response.status_code >= 400:
             error = error_from_status(response.status_code, response.text, api_key=key)
-            log.warning("Job %s failed: %s", job_id, error)
+            log.debug("Job %s failed: %s", job_id, error)  # the batch logs it, once
             raise error
         url = parse_image_url(redact(response.text, key))
         log.info("Job %s done in %.2f s", job_id, elapsed)
@@ -329,7 +338,7 @@ class HeuristClient:
                 "Check your internet connection and HEURIST_BASE_URL, then try again."
             )
         if deadline.expired:
-            log.warning("Job %s: no whole answer within %g s", job_id, deadline.seconds)
+            log.debug("Job %s: no whole answer within %g s", job_id, deadline.seconds)
             return APITimeoutError(
                 f"Heurist did not finish answering within {deadline.seconds:g} s, so the call "
                 "was stopped. The job may still have run (and been billed), so it was not sent "
@@ -349,7 +358,7 @@ class HeuristClient:
                 "may still have run (and been billed), so it was not sent again. Try again."
             )
         if _broke_after_sending(exc):
-            log.warning("Job %s: the connection broke after it was sent", job_id)
+            log.debug("Job %s: the connection broke after it was sent", job_id)
             return APIConnectionError(
                 f"The connection to Heurist at {host} broke after the job was sent, so it "
                 "may have run (and been billed); it was not sent again. Check your Heurist "

@@ -229,6 +229,10 @@ def _get(
         )
     except requests.RequestException as exc:
         raise _connection_error(exc, url) from exc
+    except ValueError:  # requests reads a redirect's Location first: "http://[bad]/" raises
+        raise ImageDownloadError(
+            _refusal_message(url, "its address cannot be read", redirected=True)
+        ) from None
 
 
 def _connection_error(exc: requests.RequestException, url: str) -> ImageDownloadError:
@@ -296,6 +300,10 @@ def _read_body(response: requests.Response, url: str, max_bytes: int) -> bytes:
             chunks.append(chunk)
     except requests.RequestException as exc:
         raise _connection_error(exc, url) from exc
+    except ValueError:  # requests reads a redirect's Location first: "http://[bad]/" raises
+        raise ImageDownloadError(
+            _refusal_message(url, "its address cannot be read", redirected=True)
+        ) from None
     return b"".join(chunks)
 
 

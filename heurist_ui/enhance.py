@@ -18,9 +18,11 @@ from .config import Settings
 from .errors import (
     InvalidRequestError,
     UnexpectedResponseError,
+    redact,
 )
 
 DEFAULT_TIMEOUT = 30.0  # seconds for one answer
+DEFAULT_DEADLINE = 40.0  # seconds for the whole of one exchange, however the bytes trickle
 DEFAULT_MAX_RETRIES = 2
 TEMPERATURE = 0.7
 MAX_TOKENS = 200
@@ -209,10 +211,12 @@ class PromptEnhancer:
         settings: Settings,
         *,
         timeout: float = DEFAULT_TIMEOUT,
+        deadline: float = DEFAULT_DEADLINE,
         max_retries: int = DEFAULT_MAX_RETRIES,
     ) -> None:
         self.settings = settings
         self.timeout = timeout
+        self.deadline = deadline
         self.max_retries = max_retries
         self._client: Any = None
         self._lock = threading.Lock()
@@ -229,7 +233,7 @@ class PromptEnhancer:
                 from .gateway import gateway_client
 
                 self._client = gateway_client(
-                    self.settings.llm_base_url, self.timeout, self.max_retries
+                    self.settings.llm_base_url, self.timeout, self.max_retries, self.deadline
                 )
             return self._client
 
@@ -250,4 +254,5 @@ class PromptEnhancer:
             answer = completion.choices[0].message.content
         except (AttributeError, IndexError, TypeError):
             answer = None
-        return clean_answer(answer, request)
+        # A gateway that echoes its request would hand the key (or its user id) to the visitor.
+        return clean_answer(redact(str(answer or ""), key), request)

@@ -20,6 +20,8 @@ status where there is one, and never contains an API key.
 
 from __future__ import annotations
 
+import re
+
 
 class HeuristError(Exception):
     """Base class of every error heurist_ui raises."""
@@ -81,13 +83,25 @@ class ImageDownloadError(HeuristError):
     """The generated image could not be fetched, or was refused as unsafe."""
 
 
+SHORT_PIECE = 6  # characters: a shorter part of a key is masked only as a whole word
+
+
 def redact(text: str, secret: str | None) -> str:
-    """Return text with every occurrence of secret (and its parts around '#') masked."""
+    """Return text with every occurrence of secret (and its parts around '#') masked.
+
+    A part of any length is masked (a user id of 3 characters is still the key's owner), but
+    one shorter than SHORT_PIECE only where it stands alone, so that a user id "5" leaves
+    "(500)" readable.
+    """
     if not secret:
         return text
-    pieces = {secret, *(part for part in secret.split("#") if len(part) >= 6)}
+    pieces = {secret, *(part for part in secret.split("#") if part.strip())}
     for piece in sorted(pieces, key=len, reverse=True):
-        text = text.replace(piece, "[redacted]")
+        if len(piece) >= SHORT_PIECE:
+            text = text.replace(piece, "[redacted]")
+        else:
+            alone = rf"(?<![^\W_]){re.escape(piece)}(?![^\W_])"
+            text = re.sub(alone, "[redacted]", text, flags=re.IGNORECASE)
     return text
 
 

@@ -1,16 +1,23 @@
-"""The openai client for Heurist's LLM gateway, with the image jobs' retry rules.
+"""The openai client for Heurist's LLM gateway, with the image jobs' retry rules and deadline.
 
 A module of its own so that `openai` (over half a second to import) loads on the first
 ✨ Enhance, not while the studio starts.
+
+httpx's timeouts restart with every byte, so a gateway sending a byte a second could hold an
+enhancement for as long as it liked. Each exchange runs under a `Deadline` (heurist_ui.deadline):
+its watchdog shuts the exchange's socket when the time is up. Connections are not kept alive,
+so every exchange's socket is its own and is seen as it connects.
 """
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import httpx2
 import openai
 
+from .deadline import Deadline, DeadlinePassed
 from .errors import (
     APIConnectionError,
     APITimeoutError,
@@ -23,23 +30,55 @@ from .errors import (
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
 
-class _SafeRetries(httpx2.HTTPTransport):
-    """Lets openai retry only what never reached the gateway.
+class _Socket:
+    """What a Deadline watches: an object whose `sock` it shuts when the time is up."""
 
-    A read timeout or a broken answer becomes an openai error here, which openai passes on
-    without retrying; a failed connect stays an httpx error, which it retries.
+    def __init__(self, sock: Any) -> None:
+        self.sock = sock
+
+
+class _Watch:
+    """An httpcore trace hook: puts each socket the exchange connects under its deadline."""
+
+    def __init__(self, deadline: Deadline) -> None:
+        self.deadline = deadline
+
+    def __call__(self, event: str, info: dict[str, Any]) -> None:
+        stream = info.get("return_value") if event.endswith(".complete") else None
+        sock = getattr(stream, "get_extra_info", lambda _: None)("socket")
+        if sock is not None:
+            with contextlib.suppress(DeadlinePassed):  # then attach() has shut it already
+                self.deadline.attach(_Socket(sock), new_request=False)
+
+
+class _SafeRetries(httpx2.HTTPTransport):
+    """Lets openai retry only what never reached the gateway; bounds each exchange.
+
+    A read timeout, a passed deadline or a broken answer becomes an openai error here, which
+    openai passes on without retrying; a failed connect stays an httpx error, which it retries.
     """
 
+    def __init__(self, deadline: float) -> None:
+        super().__init__(limits=httpx2.Limits(max_keepalive_connections=0))
+        self.deadline = deadline
+
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        deadline = Deadline(self.deadline)
+        request.extensions = {**request.extensions, "trace": _Watch(deadline)}
         try:
-            response = super().handle_request(request)
-            response.read()
-            return response
+            with deadline:
+                response = super().handle_request(request)
+                response.read()
+                return response
         except (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout):
+            if deadline.expired:
+                raise openai.APITimeoutError(request=request) from None
             raise
         except httpx2.TimeoutException as error:
             raise openai.APITimeoutError(request=request) from error
         except httpx2.TransportError as error:
+            if deadline.expired:
+                raise openai.APITimeoutError(request=request) from error
             raise openai.APIConnectionError(message="dropped", request=request) from error
 
 
@@ -48,14 +87,22 @@ class _GatewayClient(openai.OpenAI):
         return response.status_code in RETRY_STATUSES and super()._should_retry(response)
 
 
-def gateway_client(base_url: str, timeout: float, max_retries: int) -> _GatewayClient:
-    """One client for every user: each request sets its own key."""
+def gateway_client(
+    base_url: str, timeout: float, max_retries: int, deadline: float | None = None
+) -> _GatewayClient:
+    """One client for every user: each request sets its own key.
+
+    timeout bounds each wait (connect, each read); deadline (timeout by default) the whole of
+    each exchange.
+    """
     return _GatewayClient(
         api_key="unset",
         base_url=base_url,
         timeout=timeout,
         max_retries=max_retries,
-        http_client=httpx2.Client(transport=_SafeRetries(), timeout=timeout),
+        http_client=httpx2.Client(
+            transport=_SafeRetries(timeout if deadline is None else deadline), timeout=timeout
+        ),
     )
 
 

@@ -35,6 +35,11 @@ Faults queue first in, first out; each POST /submit_job takes the next one (`tim
                "html", "huge" (`size` bytes streamed, 64 MiB by default), "redirect"
                (302 to `location`), "not_image" (random bytes served as image/png) or
                "trickle" (the real image, one byte every `seconds`)
+    echo       a careless proxy: the request's Authorization header and body sent back, as a
+               400 body from /submit_job, as the answer's content from the LLM gateway
+
+POST /v1/chat/completions takes the same queue: status, delay, drop, trickle, shape (the
+literal `body` as the answer) and echo apply to it.
 """
 
 from __future__ import annotations
@@ -126,6 +131,7 @@ FAULT_OPTIONS: dict[str, frozenset[str]] = {
     "shape": frozenset({"shape", "body", "content_type"}),
     "image_url": frozenset({"url"}),
     "image": frozenset({"mode", "size", "location", "seconds"}),
+    "echo": frozenset(),
 }
 FAULT_KINDS = frozenset(FAULT_OPTIONS)
 TEXT = "text/plain; charset=utf-8"
@@ -403,6 +409,12 @@ def _completion(model: str, content: str) -> dict[str, Any]:
         ],
         "usage": {"prompt_tokens": 50, "completion_tokens": 30, "total_tokens": 80},
     }
+
+
+def _echo(request: _Request) -> str:
+    """What a proxy that echoes its request would send back: the key among it."""
+    body = request.body.decode("utf-8", "replace")
+    return f"{request.method} {request.path}\nAuthorization: {request.authorization}\n\n{body}"
 
 
 def _fingerprint_or_none(authorization: str | None) -> str | None:
@@ -709,6 +721,8 @@ class Sandbox:
             return _Reply(200, drop=True), None
         if fault is not None and fault.kind == "status":
             return self._status_fault(fault.options), None
+        if fault is not None and fault.kind == "echo":
+            return _text(400, _echo(request)), None
         key = _bearer_key(request.authorization)
         if key is None:
             return _text(401, "Unauthorized"), None
@@ -785,6 +799,8 @@ class Sandbox:
         if fault is not None and fault.kind == "delay":
             self._sleep(fault.options["seconds"])
         reply = self._answer_chat(request, payload, fault)
+        if fault is not None and fault.kind == "trickle" and reply.status == 200:
+            reply = replace(reply, trickle=float(fault.options["seconds"]))
         with self._lock:
             self._chats.append(
                 {
@@ -808,6 +824,9 @@ class Sandbox:
             return _json(402, {"error": {"message": "Insufficient credits"}})
         if fault is not None and fault.kind == "shape":
             return _Reply(200, str(fault.options.get("body", "")).encode("utf-8"), JSON)
+        if fault is not None and fault.kind == "echo":
+            model = payload.get("model") if isinstance(payload, dict) else None
+            return _json(200, _completion(str(model), _echo(request)))
         messages = payload.get("messages") if isinstance(payload, dict) else None
         if not isinstance(messages, list) or not messages:
             return _json(400, {"error": {"message": "messages is required"}})

@@ -211,3 +211,38 @@ def test_compare_refuses_a_bad_grid_with_a_message_and_sends_nothing(api, slow_s
             "a fox", "", ["SDXL"], "seed", "1, two", 256, 256, 10, 5, -1, "", api_name="/compare"
         )
     assert slow_sandbox.submissions == []
+
+
+@pytest.mark.parametrize(
+    ("models", "axis", "words"),
+    [
+        (["NoSuchModel"], "seed", "Models (rows, up to 8): 'NoSuchModel' is not one of the"),
+        (["SDXL", "<b>Gone</b>"], "seed", "'<b>Gone</b>' is not one of the choices"),
+        (["SDXL"], "colour", "Columns: 'colour' is not one of the choices"),
+    ],
+)
+def test_compare_refuses_an_unknown_model_or_axis_in_one_log_line(
+    api, slow_sandbox, caplog, capfd, models, axis, words
+):
+    caplog.set_level(logging.INFO)
+    with pytest.raises(AppError) as raised:
+        api.predict("a fox", "", models, axis, "1, 2", 256, 256, 10, 5, -1, "", api_name="/compare")
+    assert words in str(raised.value).replace("&lt;", "<").replace("&gt;", ">")
+    assert "Choose from: " in str(raised.value)
+    assert slow_sandbox.submissions == []
+    refusals = [r for r in caplog.records if r.getMessage().startswith("Refused: ")]
+    assert len(refusals) == 1 and not any(r.exc_info for r in caplog.records)
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_huge_query_string_is_refused_at_once_without_a_traceback(app, capfd):
+    response = requests.get(f"{app.url}?prompt={'a' * 100_000}", timeout=30)
+    assert response.status_code == 414
+    assert "This link is too long" in response.text
+    try:  # past its own limit, uvicorn refuses the request line itself (one warning)
+        status = requests.get(f"{app.url}?prompt={'a' * 2_000_000}", timeout=30).status_code
+    except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
+        status = None
+    assert status in (None, 400, 414)
+    assert requests.get(f"{app.url}?prompt={'a' * 8000}", timeout=30).status_code == 200
+    assert "Traceback" not in capfd.readouterr().err

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import logging
 
 import pytest
 from PIL import Image
@@ -11,6 +13,7 @@ from heurist_ui.batch import (
     MAX_IMAGES,
     JobRunner,
     check_count,
+    failed_jobs,
     prepare_batch,
     summarize_failures,
 )
@@ -140,3 +143,47 @@ def test_summarize_failures_counts_and_dedupes():
     message = summarize_failures(["A (500).", "A (500).", "B (402)."], 4)
     assert message == "3 of 4 images failed. A (500). B (402)."
     assert summarize_failures(["Only one."], 1) == "Only one."
+
+
+def failure_lines(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "heurist_ui.batch"]
+
+
+def test_a_burst_of_identical_failures_is_one_line_and_a_count(client, runner, sandbox, caplog):
+    failed_jobs.flush()  # nothing left over from another test
+    caplog.set_level(logging.INFO)
+    sandbox.add_fault("status", status=500, times=16, body="miners are asleep")
+    jobs = prepare_batch(client, 8, "a cat", "SDXL") + prepare_batch(client, 8, "a dog", "SDXL")
+    outcomes = list(runner.run(jobs, None))
+    assert all(outcome.error is not None for outcome in outcomes)
+    failed_jobs.flush()
+    lines = failure_lines(caplog)
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("A job failed: Heurist failed on its side (500)")
+    assert lines[1].startswith("... and 15 more like it in the last ")
+    assert lines[1].endswith(lines[0])
+    assert not any(record.exc_info for record in caplog.records)
+
+
+def test_jobs_abandoned_mid_batch_leave_no_traceback(client, runner, sandbox, caplog):
+    failed_jobs.flush()
+    caplog.set_level(logging.INFO)
+    sandbox.add_fault("status", status=500, times=8)
+    jobs = prepare_batch(client, 8, "a cat", "SDXL")
+
+    async def first_then_leave() -> None:
+        steps = runner.stream(jobs, None)
+        await steps.__anext__()
+        await steps.aclose()  # the visitor left: the other jobs end unseen
+        runner.workers.shutdown(wait=True)  # every job has ended now
+        for _ in range(5):  # their results reach the loop, then the callbacks run
+            await asyncio.sleep(0)
+
+    asyncio.run(first_then_leave())
+    gc.collect()  # an exception never retrieved is logged when its future is collected
+    failed_jobs.flush()
+    assert not [r for r in caplog.records if r.name == "asyncio"]
+    assert not any(record.exc_info for record in caplog.records)
+    lines = failure_lines(caplog)
+    ran = len(sandbox.submissions)  # jobs not yet started when it left were never sent
+    assert lines[0].startswith("A job failed") and f" {ran - 1} more like it" in lines[1]

@@ -10,6 +10,7 @@ import re
 import time
 import zipfile
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from ui_helpers import free_port, running_studio
@@ -492,3 +493,45 @@ def test_link_to_these_settings_gives_a_url_without_the_key(page):
     expect(link).to_have_value(re.compile(r"\?prompt=a\+paper\+lantern&"))
     assert "SECRET" not in link.input_value()
     page.get_by_label("API key").fill("")
+
+
+CRAFTED = "<form><input id=evil></form>"
+
+
+def test_a_crafted_link_shows_its_values_as_text_in_the_notice(context, app):
+    page = context.new_page()
+    page.goto(
+        f"{app.url}?model={quote(CRAFTED)}&steps={quote('<b id=bold>x</b>')}&seed={quote('[a](http://x.y)')}"
+    )
+    toast = page.get_by_test_id("toast-body")
+    expect(toast).to_contain_text(CRAFTED)
+    expect(toast).to_contain_text("<b id=bold>x</b>")
+    expect(page.locator("#evil")).to_have_count(0)
+    expect(toast).to_contain_text("[a](http://x.y)")
+    expect(page.locator("#bold")).to_have_count(0)
+    expect(toast.locator("a")).to_have_count(0)
+    page.close()
+
+
+def test_an_error_body_made_of_html_shows_as_text(page, app_sandbox):
+    body = '<form id="upstream"><input id="evil"></form><img id="pixel" src="x.png">'
+    app_sandbox.add_fault("status", status=500, body=body)
+    prompt_box(page).fill("a heron in the reeds")
+    page.get_by_role("button", name="Generate", exact=True).click()
+    toast = page.get_by_test_id("toast-body")
+    expect(toast).to_contain_text('<form id="upstream">')
+    for element in ("#upstream", "#evil", "#pixel"):
+        expect(page.locator(element)).to_have_count(0)
+
+
+def test_a_prompt_with_markup_stays_text_in_the_record_and_the_history(page, app_sandbox):
+    prompt = 'a <b id="bold">bold</b> fox [a link](http://x.y) www.x.org me@x.org'
+    prompt_box(page).fill(prompt)
+    page.get_by_role("button", name="Generate", exact=True).click()
+    expect(thumbnails(page)).to_have_count(1)
+    thumbnails(page).first.click()
+    expect(page.locator("#details")).to_contain_text(prompt)
+    page.get_by_text("History (this browser, last 50)").click()
+    expect(history_cells(page, prompt)).not_to_have_count(0)
+    expect(page.locator("#bold")).to_have_count(0)
+    expect(page.locator("#details a")).to_have_count(0)

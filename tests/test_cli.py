@@ -122,6 +122,36 @@ def test_a_prompts_file_is_checked_whole_before_anything_is_sent(cli_env, tmp_pa
     assert sandbox.submissions == []
 
 
+def test_a_prompts_file_splits_on_newlines_only(cli_env, tmp_path, sandbox):
+    prompts = tmp_path / "prompts.txt"
+    # U+2028, U+2029, a form feed, \x1c-\x1e and \x85 are inside lines, not line ends.
+    first = "a red fox\u2028in the snow\x0cat dawn\x1cbright"
+    second = "a tram\u2029in the rain\x1d\x1e\x85wet"
+    prompts.write_bytes(f"{first}\r\n{second}\n".encode())
+    result = run_cli(
+        cli_env, "generate", "--prompts", str(prompts), "--width", "256", "--height", "256"
+    )
+    assert result.returncode == 0, result.stderr
+    sent = sorted(sub.payload["model_input"]["SD"]["prompt"] for sub in sandbox.submissions)
+    assert len(sent) == 2
+    assert sent[0].startswith("a red fox") and sent[0].endswith("bright")
+    assert sent[1].startswith("a tram") and sent[1].endswith("wet")
+
+
+def test_every_bad_line_of_a_prompts_file_is_named_and_nothing_is_sent(cli_env, tmp_path, sandbox):
+    prompts = tmp_path / "prompts.txt"
+    lines = ["a red fox", "{a|b}" * 9000, "an {unclosed brace", "# a comment", "x" * 9000]
+    prompts.write_text("\n".join(lines) + "\n")
+    result = run_cli(cli_env, "generate", "--prompts", str(prompts))
+    assert result.returncode == 2
+    assert "prompts.txt line 1" not in result.stderr
+    assert "prompts.txt line 2: The prompt is too long (45000 characters" in result.stderr
+    assert "prompts.txt line 3" in result.stderr and "never closed" in result.stderr
+    assert "prompts.txt line 5: The prompt is too long (9000 characters" in result.stderr
+    assert "Nothing was sent" in result.stderr
+    assert sandbox.submissions == []
+
+
 @pytest.mark.parametrize(
     ("args", "words"),
     [

@@ -6,6 +6,7 @@ import dataclasses
 import http.server
 import io
 import math
+import re
 import socket
 import threading
 import time
@@ -608,3 +609,32 @@ def test_an_image_trickled_byte_by_byte_is_stopped_at_the_download_deadline(make
     message = str(caught.value)
     assert "took longer than 0.5 s" in message and "generate again" in message
     assert "?" not in message.split("Link:")[1]  # the link is shown without its query
+
+
+@pytest.mark.parametrize("key", [SENTINEL_KEY, "u7#SENTINEL-SECRET-KEY-42", "abcde#XY"])
+def test_an_echoed_request_shows_neither_the_key_nor_its_user_id(make_client, sandbox, key):
+    sandbox.add_fault("echo")  # a 400 whose body is the request, Authorization header and all
+
+    with pytest.raises(InvalidRequestError) as caught:
+        make_client(api_key=key).generate(prompt="a cat", model_id="SDXL")
+
+    message = str(caught.value)
+    assert "(400)" in message and "Authorization" in message  # the body was shown, redacted
+    for piece in (key, *key.split("#")):
+        assert not re.search(rf"(?<![A-Za-z0-9]){re.escape(piece)}(?![A-Za-z0-9])", message)
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://[bad]/x.png", "https://[::1]:99999/x.png"])
+def test_an_image_url_with_a_broken_host_says_the_api_answered_wrongly(client, sandbox, url):
+    sandbox.add_fault("image_url", url=url)
+
+    with pytest.raises(UnexpectedResponseError, match="answered something unexpected"):
+        client.generate(prompt="a cat", model_id="SDXL")
+
+
+def test_a_redirect_to_a_broken_host_is_refused_plainly(client, sandbox):
+    sandbox.add_fault("image", mode="redirect", location="http://[bad]/x.png")
+    result = client.generate(prompt="a cat", model_id="SDXL")
+
+    with pytest.raises(ImageDownloadError, match="redirected to a link that is not allowed"):
+        client.download(result.url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -210,3 +211,35 @@ def test_no_key_is_a_clear_error(sandbox):
 def test_messages_carry_no_key():
     messages = build_messages(EnhanceRequest("a fox", "sdxl", LLM))
     assert "SECRET" not in json.dumps(messages)
+
+
+def test_a_trickling_gateway_is_stopped_at_the_deadline(make_enhancer, sandbox):
+    # A byte every 0.2 s: the ~400-byte answer would take over a minute, each read well within
+    # the 5 s timeout. The deadline ends the exchange instead, and nothing is sent again.
+    sandbox.add_fault("trickle", seconds=0.2)
+    with pytest.raises(APITimeoutError, match="did not answer in time"):
+        make_enhancer(timeout=5, deadline=1).enhance(request())
+    assert len(sandbox.chats) == 1
+
+
+def test_an_answer_within_the_deadline_is_not_cut(make_enhancer, sandbox):
+    sandbox.add_fault("trickle", seconds=0)  # byte by byte, at once
+    assert "fox" in make_enhancer(deadline=30).enhance(request())
+
+
+@pytest.mark.parametrize("key", [SECRET_KEY, "u7#LLM-SECRET-KEY", "abcde#XY"])
+def test_an_echoing_gateway_hands_back_no_key_nor_user_id(make_enhancer, sandbox, key):
+    sandbox.add_fault("echo")
+    prompt = make_enhancer().enhance(request(), api_key=key)
+    assert "Authorization" in prompt and "[redacted]" in prompt  # it did echo
+    for piece in (key, *key.split("#")):
+        assert not re.search(rf"(?<![A-Za-z0-9]){re.escape(piece)}(?![A-Za-z0-9])", prompt)
+
+
+def test_a_short_user_id_in_an_error_body_is_not_shown(make_enhancer, sandbox):
+    sandbox.add_fault("status", status=500, body="user u7 (key u7#XY) has no quota")
+    with pytest.raises(ServerError) as raised:
+        make_enhancer().enhance(request(), api_key="u7#XY")
+    message = str(raised.value)
+    assert "(500)" in message and "has no quota" in message
+    assert "u7" not in message and "XY" not in message

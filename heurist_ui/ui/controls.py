@@ -22,6 +22,7 @@ from ..params import (
 )
 from ..plan import plan_images
 from ..prompt_help import NO_STYLE
+from .errors import inform
 from .markup import as_text
 
 C = TypeVar("C", bound=gr.components.Component)
@@ -231,11 +232,11 @@ def lora_help(model: ModelInfo) -> str:
     """Trigger words, recommended keywords and base of a LoRA, as Markdown lines."""
     lines = []
     if model.autofill:
-        lines.append(f"**Trigger words:** `{model.autofill}`")
+        lines.append(f"**Trigger words:** <code>{as_text(model.autofill)}</code>")
     if model.recommend:
-        lines.append(f"**Recommended keywords:** {model.recommend}")
+        lines.append(f"**Recommended keywords:** {as_text(model.recommend)}")
     if model.base:
-        lines.append(f"LoRA on **{model.base}**.")
+        lines.append(f"LoRA on **{as_text(model.base)}**.")
     return "  \n".join(lines)
 
 
@@ -293,7 +294,7 @@ def refresh_models(catalogs: CatalogStore, model_id: Any) -> Any:
     """Fetch the model list now; keep the chosen model if it is still offered."""
     catalog = catalogs.refresh()
     value = model_id if model_id in catalog else catalog.default_model().name
-    gr.Info(REFRESH_NOTES[catalog.source])
+    inform(REFRESH_NOTES[catalog.source])
     return gr.update(choices=model_choices(catalog), value=value)
 
 

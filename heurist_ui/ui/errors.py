@@ -4,6 +4,10 @@ Gradio prints a traceback for every gr.Error unless told not to; on a public Spa
 who sends bad input on purpose would fill the log. `user_error` logs one short line instead,
 and `check_input_count` answers a REST call with the wrong number of values plainly, where
 Gradio would answer `{"error": null}` and log every value sent (an API key among them).
+
+The one way to a toast: Gradio renders a toast's text as HTML, and messages carry outside text
+(a link's values, an API's error body, a file name). `user_error`, `warn` and `inform` escape
+it; nothing else in the UI calls gr.Error, gr.Warning or gr.Info (a test checks).
 """
 
 from __future__ import annotations
@@ -13,9 +17,12 @@ from typing import Any
 
 import gradio as gr
 
+from .markup import as_notice
+
 log = logging.getLogger("heurist_ui.ui")
 
 LOGGED_CHARS = 160  # of a message's first line
+MAX_CHOICES_SHOWN = 20
 
 
 def user_error(message: str, title: str | None = None) -> gr.Error:
@@ -25,7 +32,17 @@ def user_error(message: str, title: str | None = None) -> gr.Error:
         first_line = first_line[: LOGGED_CHARS - 3] + "..."
     prefix = f"{title}: " if title and not first_line.startswith(title) else ""
     log.info("Refused: %s%s", prefix, first_line)
-    return gr.Error(message, title=title or "Error", print_exception=False)
+    return gr.Error(as_notice(message), title=as_notice(title or "Error"), print_exception=False)
+
+
+def warn(message: str) -> None:
+    """A warning toast; its text shown as text."""
+    gr.Warning(as_notice(message))
+
+
+def inform(message: str) -> None:
+    """An information toast; its text shown as text."""
+    gr.Info(as_notice(message))
 
 
 def check_input_count(demo: gr.Blocks) -> None:
@@ -44,6 +61,45 @@ def check_input_count(demo: gr.Blocks) -> None:
         )
 
     demo.validate_inputs = validate_inputs  # type: ignore[method-assign]
+    _plain_preprocess_errors(demo)
+
+
+def _plain_preprocess_errors(demo: gr.Blocks) -> None:
+    """Make a value Gradio refuses before our handler (not one of a Dropdown's or a Radio's
+    choices, say) a plain refusal: Gradio's own error logs a traceback per call."""
+    preprocess_data = demo.preprocess_data
+
+    async def preprocess_plainly(block_fn: Any, inputs: list[Any], state: Any, *args: Any) -> Any:
+        try:
+            return await preprocess_data(block_fn, inputs, state, *args)
+        except gr.Error as error:
+            if not error.print_exception:
+                raise
+            message = _not_a_choice(block_fn, inputs, state) or str(error.message)
+            raise user_error(message, title="Check the values") from None
+
+    demo.preprocess_data = preprocess_plainly  # type: ignore[method-assign]
+
+
+def _not_a_choice(block_fn: Any, inputs: list[Any], state: Any) -> str | None:
+    """What names the first value that is not one of its component's choices, if any."""
+    for component, value in zip(block_fn.inputs, inputs, strict=False):
+        if state is not None and component._id in state:
+            component = state[component._id]  # the page's copy: its choices may have changed
+        choices = getattr(component, "choices", None)
+        if not isinstance(choices, list) or getattr(component, "allow_custom_value", False):
+            continue
+        allowed = [choice[1] if isinstance(choice, tuple) else choice for choice in choices]
+        sent = value if isinstance(value, list) else [value]
+        wrong = next((item for item in sent if item is not None and item not in allowed), None)
+        if wrong is not None:
+            shown = ", ".join(map(str, allowed[:MAX_CHOICES_SHOWN]))
+            more = " …" if len(allowed) > MAX_CHOICES_SHOWN else ""
+            return (
+                f"{_label(component)}: {str(wrong)[:60]!r} is not one of the choices. "
+                f"Choose from: {shown}{more}."
+            )
+    return None
 
 
 def _label(component: Any) -> str:

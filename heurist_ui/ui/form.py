@@ -11,6 +11,7 @@ import gradio as gr
 from ..catalog import CatalogStore, ModelCatalog
 from ..params import SETTING_FIELDS
 from ..prompt_help import NO_STYLE
+from .errors import warn
 
 FORM_STORAGE = "heurist_ui_form"
 SAVE_FORM_JS = f"""
@@ -64,7 +65,7 @@ def apply_settings(catalogs: CatalogStore, settings: Any) -> tuple:
     }
     model = catalogs.current.find(settings.get("model_id"))
     if settings.get("model_id") and model is None:
-        gr.Warning(
+        warn(
             f"Model {str(settings['model_id'])[:60]!r} is not offered by Heurist now: the "
             "current model was kept."
         )

@@ -11,6 +11,7 @@ import gradio as gr
 from ..catalog import CatalogStore
 from ..params import SETTING_FIELDS
 from ..pngfile import find_saved
+from .errors import inform
 from .form import Form, apply_settings
 
 HISTORY_LIMIT = 50
@@ -110,7 +111,7 @@ def pick_history(
         return (gr.update(),) * (len(SETTING_FIELDS) + 1)
     item = items[row]
     gone = output_dir is not None and find_saved(output_dir, item.get("job_id")) is None
-    gr.Info(IMAGE_GONE if gone else RESTORED)
+    inform(IMAGE_GONE if gone else RESTORED)
     return apply_settings(catalogs, item)
 
 

@@ -9,9 +9,12 @@ message, before Gradio parses its JSON on the event loop.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from ..fields import MAX_PROMPT_CHARS
+
+log = logging.getLogger("heurist_ui.ui")
 
 # Past 64 KB Gradio's own URL handling fails (HTTP 500), and no browser shares such a link:
 # a link holds a prompt of 8000 ASCII characters, or about 3500 CJK ones, percent-encoded.
@@ -34,8 +37,14 @@ class RequestLimits:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if len(scope.get("query_string", b"")) > MAX_QUERY_BYTES:
-            await _refuse(send, 414, "The link is too long for this studio. Shorten its prompt.")
+        url_bytes = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+        if url_bytes > MAX_QUERY_BYTES:
+            await _refuse(
+                send,
+                414,
+                f"This link is too long ({url_bytes} bytes; at most {MAX_QUERY_BYTES}). Open the "
+                "studio without it, or make a link with a shorter prompt.",
+            )
             return
         if UPLOAD_PATH in scope.get("path", ""):
             await self.app(scope, receive, send)
@@ -81,6 +90,7 @@ def _too_large(size: int) -> str:
 
 
 async def _refuse(send: Any, status: int, message: str) -> None:
+    log.info("Refused: %s", message)
     body = json.dumps({"error": message}).encode("utf-8")
     await send(
         {

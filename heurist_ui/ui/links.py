@@ -16,6 +16,7 @@ from ..errors import HeuristError
 from ..fields import BY_NAME, SETTINGS
 from ..params import MAX_PROMPT_CHARS, SETTING_FIELDS, check_seed
 from ..prompt_help import NO_STYLE
+from .errors import warn
 
 # Query names, short and readable, for each setting (declared in fields.SETTINGS).
 QUERY_NAMES = {setting.name: setting.query for setting in SETTINGS}
@@ -101,7 +102,7 @@ def apply_link(catalogs: CatalogStore, query: Any) -> tuple:
     """Form updates (Form.restorable) for a link's settings; a notice for what was ignored."""
     settings, ignored = settings_from_query(catalogs, query)
     if ignored:
-        gr.Warning("Ignored from the link: " + "; ".join(ignored) + ".")
+        warn("Ignored from the link: " + "; ".join(ignored) + ".")
     updates = []
     for name in SETTING_FIELDS:
         if name not in settings:

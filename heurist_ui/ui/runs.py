@@ -11,7 +11,7 @@ import gradio as gr
 from ..batch import Outcome, summarize_failures
 from ..errors import HeuristError
 from ..params import GenerationParams
-from .errors import user_error
+from .errors import user_error, warn
 from .results import caption_for
 from .studio import Studio
 
@@ -48,7 +48,7 @@ class Batch:
                 summarize_failures(self.failures, self.count), title="Generation failed"
             )
         if self.failures:
-            gr.Warning(summarize_failures(self.failures, self.count))
+            warn(summarize_failures(self.failures, self.count))
 
 
 @dataclass
