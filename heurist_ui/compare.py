@@ -23,10 +23,12 @@ from .catalog import ModelCatalog
 from .cost import Price, estimate_credits, estimate_price
 from .download import IMAGE_FORMATS
 from .errors import InvalidRequestError
+from .fields import SETTINGS
 from .params import MAX_PROMPT_CHARS, SIZE_STEP, GenerationParams, check_seed, prepare, resolve_seed
 from .pngfile import save_png
 
-AXES = ("seed", "steps", "guidance", "prompt")
+AXES = ("seed", "steps", "guidance", "prompt")  # named as in links (fields.SETTINGS' query)
+AXIS_SETTINGS = {s.query: s.name for s in SETTINGS if s.query in AXES}
 MAX_MODELS = 8
 MAX_VALUES = 6
 MAX_CELLS = 48
@@ -152,12 +154,7 @@ def plan_grid(
                 "num_iterations": num_iterations,
                 "guidance_scale": guidance_scale,
                 "seed": grid_seed,
-                {
-                    "seed": "seed",
-                    "steps": "num_iterations",
-                    "guidance": "guidance_scale",
-                    "prompt": "prompt",
-                }[axis]: value,
+                AXIS_SETTINGS[axis]: value,
             }
             if add_triggers and model.autofill:
                 settings["prompt"] = _with_trigger(str(settings["prompt"] or ""), model.autofill)
