@@ -18,14 +18,13 @@ from typing import Any, TextIO
 
 from .batch import MAX_IMAGES, JobRunner, Outcome, outcome_of, prepare_batch, summarize_failures
 from .client import HeuristClient, check_key
-from .config import Settings, load_settings
+from .config import Settings, load_settings, sandbox_settings
 from .cost import estimate_credits
 from .errors import HeuristError
 from .params import GenerationParams, validate
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_CONCURRENCY = 8
-SANDBOX_KEY = "sandbox-user#sandbox-key"
 SOURCES = {
     "remote": "Heurist's model list",
     "cache": "the last saved copy of Heurist's model list (it was unreachable)",
@@ -114,8 +113,11 @@ def settings_for(args: argparse.Namespace) -> Iterator[Settings]:
     from .sandbox import Sandbox
 
     with Sandbox(port=0) as sandbox:
-        yield replace(
-            settings, api_key=SANDBOX_KEY, base_url=sandbox.url, models_url=sandbox.models_url
+        yield sandbox_settings(
+            settings,
+            base_url=sandbox.url,
+            models_url=sandbox.models_url,
+            llm_base_url=sandbox.llm_base_url,
         )
 
 

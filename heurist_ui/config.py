@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dotenv import dotenv_values
@@ -17,6 +17,10 @@ DEFAULT_MODELS_URL = (
 DEFAULT_LLM_BASE_URL = "https://llm-gateway.heurist.xyz/v1"
 DEFAULT_OUTPUT_DIR = "outputs"
 DEFAULT_CACHE_DIR = "~/.cache/heurist_ui"
+# The key a sandbox run sends: the sandbox takes any, and it must not be a real one.
+SANDBOX_KEY = "sandbox-user#sandbox-key"
+# A sandbox run keeps its model list here, under the cache folder: never the real list's copy.
+SANDBOX_CACHE_DIR = "sandbox"
 # A Space's disk is small and shared by every visitor, for weeks: keep the last GB of images.
 SPACE_OUTPUT_MAX_MB = 1024.0
 # Shared or on a Space, anyone may spend the server key's credits: images a minute per visitor.
@@ -89,6 +93,24 @@ def load_settings(
         cache_dir=Path(pick(cache_dir, "HEURIST_CACHE_DIR") or DEFAULT_CACHE_DIR).expanduser(),
         output_max_mb=_megabytes(pick(output_max_mb, "HEURIST_OUTPUT_MAX_MB")),
         rate_limit=_per_minute(pick(rate_limit, "HEURIST_RATE_LIMIT"), shared),
+    )
+
+
+def sandbox_settings(
+    settings: Settings, *, base_url: str, models_url: str, llm_base_url: str | None = None
+) -> Settings:
+    """settings pointed at a local sandbox, with its key and a model-list cache of its own.
+
+    The sandbox's list must never become "the last saved copy of Heurist's model list" that a
+    later offline run falls back to.
+    """
+    return replace(
+        settings,
+        api_key=SANDBOX_KEY,
+        base_url=base_url,
+        models_url=models_url,
+        llm_base_url=llm_base_url or settings.llm_base_url,
+        cache_dir=settings.cache_dir / SANDBOX_CACHE_DIR,
     )
 
 
