@@ -1,7 +1,8 @@
 """The model catalogue: Heurist's image models and their defaults.
 
 Read from the heurist-models `models.json` (LLM entries dropped), with the last good copy cached
-on disk; when the URL is slow, dead or broken, the cache, then the catalogue bundled in `assets/`.
+on disk; when the URL is slow, dead or broken, the cache, then the catalogue bundled in the package
+(`heurist_ui/data/models.json`).
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from urllib.parse import urlparse
 
 import requests
 
+from .bundled import MODELS_JSON
 from .errors import UnknownModelError
 from .model_types import ModelType, find_model_type
 
 log = logging.getLogger(__name__)
 
-BUNDLED_CATALOG = Path(__file__).resolve().parent.parent / "assets" / "models.json"
+BUNDLED_CATALOG = MODELS_JSON
 CACHE_FILE_NAME = "models.json"
 CATALOG_TIMEOUT = 3.0  # seconds, the whole fetch: a dead catalogue must not hold up start-up
 MAX_CATALOG_BYTES = 5 * 1024 * 1024

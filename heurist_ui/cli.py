@@ -19,7 +19,7 @@ from typing import Any, TextIO
 from . import cli_video
 from .batch import JobRunner, Outcome, outcome_of, summarize_failures
 from .client import HeuristClient, check_key
-from .config import Settings, load_settings
+from .config import Settings, load_settings, sandbox_settings
 from .cost import Price
 from .errors import HeuristError
 from .fields import COUNT, SETTINGS
@@ -29,7 +29,6 @@ from .plan import Plan, plan_images
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_CONCURRENCY = 8
 MAX_PROBLEMS_SHOWN = 20  # lines of a prompts file named, of those with a problem
-SANDBOX_KEY = "sandbox-user#sandbox-key"
 SOURCES = {
     "remote": "Heurist's model list",
     "cache": "the last saved copy of Heurist's model list (it was unreachable)",
@@ -132,11 +131,11 @@ def settings_for(args: argparse.Namespace) -> Iterator[Settings]:
     from .sandbox import Sandbox
 
     with Sandbox(port=0) as sandbox:
-        yield replace(
+        yield sandbox_settings(
             settings,
-            api_key=SANDBOX_KEY,
             base_url=sandbox.url,
             models_url=sandbox.models_url,
+            llm_base_url=sandbox.llm_base_url,
             workflow_url=sandbox.url,
         )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dotenv import dotenv_values
@@ -19,8 +19,16 @@ DEFAULT_LLM_BASE_URL = "https://llm-gateway.heurist.xyz/v1"
 DEFAULT_WORKFLOW_URL = "https://sequencer-v2.heurist.xyz"
 DEFAULT_OUTPUT_DIR = "outputs"
 DEFAULT_CACHE_DIR = "~/.cache/heurist_ui"
+# The key a sandbox run sends: the sandbox takes any, and it must not be a real one.
+SANDBOX_KEY = "sandbox-user#sandbox-key"
+# A sandbox run keeps its model list here, under the cache folder: never the real list's copy.
+SANDBOX_CACHE_DIR = "sandbox"
 # A Space's disk is small and shared by every visitor, for weeks: keep the last GB of images.
 SPACE_OUTPUT_MAX_MB = 1024.0
+# A Hugging Face Space's persistent storage, when it has some: the only folder that outlives a
+# restart. HEURIST_PERSISTENT_DIR names another (tests point it at a temporary folder).
+SPACE_PERSISTENT_DIR = "/data"
+PERSISTENT_SUBDIR = "heurist_ui"  # ours, beside whatever else the Space keeps there
 # Shared or on a Space, anyone may spend the server key's credits: images a minute per visitor.
 SHARED_RATE_LIMIT = 30
 # Under the cap, no image younger than this is deleted (a visitor may still be looking at it).
@@ -69,6 +77,7 @@ def load_settings(
     """Resolve settings: argument, then environment, then the .env file, then the default.
 
     The API key comes from HEURIST_API_KEY, or AUTH_KEY (the name Heurist's own demo uses).
+    On a Space with persistent storage, images and the model list default to under /data.
     The .env file is read without touching os.environ. shared (a public link) turns the
     per-visitor rate limit on by default, as a Space (SPACE_ID set) does.
     """
@@ -96,8 +105,8 @@ def load_settings(
         workflow_url=(pick(workflow_url, "HEURIST_WORKFLOW_URL") or DEFAULT_WORKFLOW_URL).rstrip(
             "/"
         ),
-        output_dir=Path(pick(output_dir, "HEURIST_OUTPUT_DIR") or DEFAULT_OUTPUT_DIR),
-        cache_dir=Path(pick(cache_dir, "HEURIST_CACHE_DIR") or DEFAULT_CACHE_DIR).expanduser(),
+        output_dir=Path(pick(output_dir, "HEURIST_OUTPUT_DIR") or default_output_dir()),
+        cache_dir=Path(pick(cache_dir, "HEURIST_CACHE_DIR") or default_cache_dir()).expanduser(),
         output_max_mb=_megabytes(pick(output_max_mb, "HEURIST_OUTPUT_MAX_MB")),
         rate_limit=_per_minute(pick(rate_limit, "HEURIST_RATE_LIMIT"), shared),
         output_grace_min=_minutes(pick(output_grace_min, "HEURIST_OUTPUT_GRACE_MIN")),
@@ -117,6 +126,56 @@ def _minutes(value: str | None) -> float:
             f"HEURIST_OUTPUT_GRACE_MIN must be a number of minutes (0 or more), not {value[:20]!r}."
         )
     return number
+
+
+def persistent_dir() -> Path | None:
+    """Our folder in a Space's persistent storage (/data/heurist_ui), or None without one.
+
+    Only on a Space (SPACE_ID set) whose /data (or HEURIST_PERSISTENT_DIR) is a writable
+    folder: that is where a Space with persistent storage turned on keeps files across restarts.
+    """
+    if not os.environ.get("SPACE_ID"):
+        return None
+    root = Path(os.environ.get("HEURIST_PERSISTENT_DIR") or SPACE_PERSISTENT_DIR)
+    if not root.is_dir() or not os.access(root, os.W_OK | os.X_OK):
+        return None
+    return root / PERSISTENT_SUBDIR
+
+
+def default_output_dir() -> Path:
+    """Where images go unless told: the Space's persistent storage if any, else ./outputs."""
+    persistent = persistent_dir()
+    return persistent / "outputs" if persistent else Path(DEFAULT_OUTPUT_DIR)
+
+
+def default_cache_dir() -> Path:
+    """Where the model list is kept unless told: persistent storage if any, else ~/.cache."""
+    persistent = persistent_dir()
+    return persistent / "cache" if persistent else Path(DEFAULT_CACHE_DIR).expanduser()
+
+
+def sandbox_settings(
+    settings: Settings,
+    *,
+    base_url: str,
+    models_url: str,
+    llm_base_url: str | None = None,
+    workflow_url: str | None = None,
+) -> Settings:
+    """settings pointed at a local sandbox, with its key and a model-list cache of its own.
+
+    The sandbox's list must never become "the last saved copy of Heurist's model list" that a
+    later offline run falls back to.
+    """
+    return replace(
+        settings,
+        api_key=SANDBOX_KEY,
+        base_url=base_url,
+        models_url=models_url,
+        llm_base_url=llm_base_url or settings.llm_base_url,
+        workflow_url=workflow_url or settings.workflow_url,
+        cache_dir=settings.cache_dir / SANDBOX_CACHE_DIR,
+    )
 
 
 def _per_minute(value: str | None, shared: bool) -> int | None:

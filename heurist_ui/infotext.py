@@ -24,11 +24,15 @@ _INT_RE = re.compile(r"[+-]?\d{1,100}")
 
 
 def format_infotext(record: Mapping[str, Any]) -> str:
-    """Render a record as A1111 infotext: prompt, optional negative prompt, parameters line."""
-    lines = [_as_text(record.get("prompt"))]
-    negative = _as_text(record.get("neg_prompt"))
-    if negative:
-        lines.append(f"{_NEGATIVE_PREFIX} {negative}")
+    """Render a record as A1111 infotext: prompt, negative prompt, parameters line.
+
+    The "Negative prompt:" line is always there, empty when none was sent (FLUX): A1111 leaves
+    it out then, but ComfyUI's A1111 importer builds nothing without one.
+    """
+    lines = [
+        _as_text(record.get("prompt")),
+        f"{_NEGATIVE_PREFIX} {_as_text(record.get('neg_prompt'))}",
+    ]
     width, height = record.get("width"), record.get("height")
     params = {
         "Steps": record.get("num_iterations"),
@@ -55,7 +59,8 @@ def parse_infotext(text: str) -> dict[str, Any]:
     """Read A1111-style infotext back into record fields; unknown parameters go to "extra".
 
     Fields the text does not carry are absent. When a parameters line is present, "neg_prompt"
-    is "" if there is no "Negative prompt:" line (A1111 leaves the line out when empty).
+    is "" if there is no "Negative prompt:" line (A1111 leaves the line out when empty; we
+    write it, empty).
     """
     if isinstance(text, (bytes, bytearray)):
         text = bytes(text).decode("utf-8", "replace")

@@ -1,9 +1,10 @@
 """Image files: save an image with its record (infotext and JSON), and read them back.
 
 A PNG answer is saved as PNG with "parameters" (the infotext) and "heurist" (the JSON record)
-text chunks. A JPEG or WebP answer is saved as it came, .jpg or .webp, its compressed pixels
-untouched: the infotext goes in EXIF UserComment, where A1111 puts it in these formats, and the
-record in an XMP packet (a heurist:record property). Neither is decoded or re-encoded; only an
+text chunks (tEXt for ASCII text, iTXt for any other). A JPEG or WebP answer is saved as it
+came, .jpg or .webp, its compressed pixels untouched: the infotext goes in EXIF UserComment,
+where A1111 puts it in these formats, and the record in an XMP packet (a heurist:record
+property). Neither is decoded or re-encoded; only an
 answer that is not a well-formed PNG, JPEG or WebP (or whose metadata would not fit a JPEG
 segment) is decoded and saved as a new PNG.
 """
@@ -189,13 +190,23 @@ def _png_with_texts(data: bytes, texts: Mapping[str, str]) -> bytes | None:
 
 
 def _text_chunk(key: str, value: str) -> bytes:
-    """A tEXt chunk, or an iTXt (UTF-8) one when the text is not Latin-1, as Pillow writes."""
-    try:
-        kind, body = b"tEXt", key.encode("latin-1") + b"\0" + value.encode("latin-1")
-    except UnicodeEncodeError:
+    """A tEXt chunk for ASCII text, else an uncompressed iTXt (UTF-8) one (see _plain)."""
+    if _plain(value):
+        kind, body = b"tEXt", key.encode("latin-1") + b"\0" + value.encode("ascii")
+    else:
         kind, body = b"iTXt", key.encode("latin-1") + b"\0\0\0\0\0" + value.encode("utf-8")
     crc = zlib.crc32(kind + body).to_bytes(4, "big")
     return len(body).to_bytes(4, "big") + kind + body + crc
+
+
+def _plain(text: str) -> bool:
+    """Whether text can go in a tEXt chunk and read the same everywhere: ASCII only.
+
+    tEXt is Latin-1 by the PNG standard (Pillow, A1111 and sd-parsers read it so), but ComfyUI
+    decodes it as UTF-8, turning "café" into "caf\ufffd". Any other text goes in iTXt, which
+    is UTF-8 for every reader.
+    """
+    return text.isascii()
 
 
 def _jpeg_with_metadata(data: bytes, texts: Mapping[str, str]) -> bytes | None:
@@ -346,7 +357,10 @@ def _encode_png(image: Image.Image, texts: Mapping[str, str]) -> bytes:
     """image as PNG bytes carrying the texts (for answers not kept as they came)."""
     info = PngInfo()
     for key, value in texts.items():
-        info.add_text(key, value)
+        if _plain(value):
+            info.add_text(key, value)
+        else:
+            info.add_itxt(key, value)
     options: dict[str, Any] = {"pnginfo": info}
     if image.mode not in _PNG_MODES:
         has_alpha = "A" in image.getbands() or "transparency" in image.info

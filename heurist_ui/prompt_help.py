@@ -1,19 +1,18 @@
-"""Help with what to write: example prompts for every model, and style presets (data in assets/)."""
+"""Help with what to write: example prompts for every model, and style presets (in data/)."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
 
+from .bundled import EXAMPLES_JSON, STYLES_JSON
 from .catalog import ModelInfo
 from .errors import InvalidRequestError
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
-EXAMPLES_FILE = ASSETS / "examples.json"
-STYLES_FILE = ASSETS / "styles.json"
+EXAMPLES_FILE = EXAMPLES_JSON
+STYLES_FILE = STYLES_JSON
 NO_STYLE = "None"
 _SETTING_NAMES = {"width", "height", "num_iterations", "guidance_scale", "neg_prompt"}
 
@@ -83,7 +82,7 @@ def examples_for(model: ModelInfo) -> tuple[Example, ...]:
 
 @cache
 def styles() -> tuple[Style, ...]:
-    """Every style preset, in the order of assets/styles.json."""
+    """Every style preset, in the order of data/styles.json."""
     data = json.loads(STYLES_FILE.read_text(encoding="utf-8"))
     return tuple(Style(s["name"], s["prompt"], s.get("negative", "")) for s in data["styles"])
 

@@ -69,12 +69,13 @@ from urllib.parse import quote, unquote, urlsplit
 
 from PIL import Image, ImageDraw, ImageFont
 
+from .bundled import MODELS_JSON
 from .sandbox_images import render_photo
 from .sandbox_workflow import WorkflowTasks
 
 logger = logging.getLogger("heurist_ui.sandbox")
 
-BUNDLED_MODELS = Path(__file__).resolve().parent.parent / "assets" / "models.json"
+BUNDLED_MODELS = MODELS_JSON
 LLM_ENTRIES: tuple[dict[str, Any], ...] = (
     {
         "name": "hermes-3-llama3.1-8b",

@@ -152,3 +152,73 @@ def test_an_output_folder_that_holds_the_app_or_a_env_is_refused(tmp_path):
     (tmp_path / ".env").write_text("HEURIST_API_KEY=x#y")
     assert output_dir_problem(tmp_path) == "it holds a .env file"
     assert output_dir_problem(tmp_path / "outputs") is None
+
+
+# --- a Space's persistent storage -------------------------------------------------------------
+
+
+@pytest.fixture
+def space_storage(monkeypatch, tmp_path: Path) -> Path:
+    """A Space (SPACE_ID set) whose persistent storage is tmp_path/data, as /data would be."""
+    data = tmp_path / "data"
+    data.mkdir()
+    monkeypatch.setenv("SPACE_ID", "someone/heurist-studio")
+    monkeypatch.setenv("HEURIST_PERSISTENT_DIR", str(data))
+    return data
+
+
+def test_a_space_with_persistent_storage_keeps_images_and_the_model_list_there(space_storage):
+    settings = load_settings(env_file=None)
+
+    assert settings.output_dir == space_storage / "heurist_ui" / "outputs"
+    assert settings.cache_dir == space_storage / "heurist_ui" / "cache"
+    assert settings.output_max_mb == 1024  # the cap still holds: HEURIST_OUTPUT_MAX_MB moves it
+
+
+def test_explicit_folders_still_win_over_persistent_storage(space_storage, monkeypatch, env_file):
+    env_file(HEURIST_CACHE_DIR="file-cache")
+    monkeypatch.setenv("HEURIST_OUTPUT_DIR", "env-out")
+    settings = load_settings()
+    assert (settings.output_dir, settings.cache_dir) == (Path("env-out"), Path("file-cache"))
+    explicit = load_settings(output_dir="mine", cache_dir="my-cache")
+    assert (explicit.output_dir, explicit.cache_dir) == (Path("mine"), Path("my-cache"))
+
+
+def test_without_a_space_the_storage_folder_is_not_used(space_storage, monkeypatch):
+    monkeypatch.delenv("SPACE_ID")
+    settings = load_settings(env_file=None)
+    assert settings.output_dir == Path("outputs")
+    assert settings.cache_dir == Path("~/.cache/heurist_ui").expanduser()
+
+
+@pytest.mark.parametrize("storage", ["missing", "a file"])
+def test_a_space_without_persistent_storage_keeps_the_usual_folders(space_storage, storage):
+    space_storage.rmdir()
+    if storage == "a file":
+        space_storage.write_text("not a folder")
+    settings = load_settings(env_file=None)
+    assert settings.output_dir == Path("outputs")
+    assert settings.cache_dir == Path("~/.cache/heurist_ui").expanduser()
+
+
+def test_a_read_only_storage_folder_is_not_used(space_storage, monkeypatch):
+    import os
+
+    real_access = os.access
+    monkeypatch.setattr(  # root may write anywhere, so chmod cannot make the folder read-only
+        os,
+        "access",
+        lambda path, mode: False if Path(path) == space_storage else real_access(path, mode),
+    )
+    assert load_settings(env_file=None).output_dir == Path("outputs")
+
+
+def test_the_command_line_saves_on_a_spaces_persistent_storage(space_storage, capsys):
+    from heurist_ui import cli
+
+    code = cli.main(["generate", "a lighthouse", "--sandbox", "--width", "256", "--height", "256"])
+
+    assert code == cli.EXIT_OK
+    (saved,) = [Path(line) for line in capsys.readouterr().out.splitlines()]
+    assert saved.is_relative_to(space_storage / "heurist_ui" / "outputs") and saved.is_file()
+    assert (space_storage / "heurist_ui" / "cache" / "sandbox" / "models.json").is_file()

@@ -25,12 +25,15 @@ def test_format_infotext_matches_a1111_layout() -> None:
     )
 
 
-def test_format_infotext_leaves_out_empty_negative_prompt_and_quotes_special_values() -> None:
+@pytest.mark.parametrize("negative", ["", None])
+def test_format_infotext_writes_an_empty_negative_prompt_and_quotes_special_values(negative):
+    # ComfyUI's A1111 importer needs the line; A1111 and the other readers take it empty.
     record = make_record(
-        neg_prompt="", guidance_scale=7.5, seed=0, model_id='odd, "model": v2', job_id="a:b"
+        neg_prompt=negative, guidance_scale=7.5, seed=0, model_id='odd, "model": v2', job_id="a:b"
     )
     assert format_infotext(record) == (
         "a lighthouse at dusk\n"
+        "Negative prompt: \n"
         "Steps: 20, Sampler: Default, CFG scale: 7.5, Seed: 0, Size: 1024x768, "
         'Model: "odd, \\"model\\": v2", '
         'Job id: "a:b"'

@@ -29,7 +29,7 @@ from heurist_ui.sandbox import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-BUNDLED = REPO_ROOT / "assets" / "models.json"
+BUNDLED = REPO_ROOT / "heurist_ui" / "data" / "models.json"
 KEY = "user-1#secret-key-123456"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 IMAGE_TYPES = {"sd15", "sdxl10", "composite15", "compositexl", "flux-dev", "flux-dev-lora"}

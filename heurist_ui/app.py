@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from heurist_ui.config import SANDBOX_KEY as SANDBOX_KEY  # the sandbox's key, for scripts
+
 if TYPE_CHECKING:  # gradio is imported only once the flags are parsed
     import gradio as gr
 
@@ -15,8 +17,6 @@ if TYPE_CHECKING:  # gradio is imported only once the flags are parsed
     from heurist_ui.ui import Studio
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-
-SANDBOX_KEY = "sandbox-user#sandbox-key"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    from heurist_ui.config import load_settings, output_dir_problem
+    from heurist_ui.config import load_settings, output_dir_problem, sandbox_settings
     from heurist_ui.ui import launch_options
 
     try:
@@ -113,16 +113,12 @@ def main(argv: list[str] | None = None) -> None:
         from heurist_ui.sandbox import Sandbox
 
         sandbox = Sandbox(port=0).start()
-        settings = load_settings(
-            api_key=SANDBOX_KEY,
+        settings = sandbox_settings(
+            settings,
             base_url=sandbox.url,
             models_url=sandbox.models_url,
             llm_base_url=sandbox.llm_base_url,
             workflow_url=sandbox.url,
-            output_max_mb=args.output_max_mb,
-            rate_limit=args.rate_limit,
-            shared=args.share,
-            env_file=args.env_file,
         )
         logging.getLogger("heurist_ui").info("Sandbox API running at %s", sandbox.url)
     problem = output_dir_problem(settings.output_dir)
