@@ -1,4 +1,4 @@
-"""Heurist Studio: `python app.py --help` for the options."""
+"""The studio's start-up: `heurist-studio --help` (or `python app.py --help`) for the options."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from heurist_ui.config import SANDBOX_KEY as SANDBOX_KEY  # the sandbox's key, for scripts
+from .config import SANDBOX_KEY as SANDBOX_KEY  # the sandbox's key, for scripts
 
 if TYPE_CHECKING:  # gradio is imported only once the flags are parsed
     import gradio as gr

@@ -66,7 +66,9 @@ def prompt_help(page) -> None:
     expect(page.locator("#cost-line")).to_contain_text("credits", timeout=15_000)
     page.get_by_label("Prompt", exact=True).fill("a fox in the snow")
     page.get_by_role("button", name="✨ Enhance").click()
-    expect(page.get_by_role("button", name="↩ Restore description")).to_be_visible()
+    # The first Enhance imports openai: seconds on a busy machine, beyond expect's default 5 s.
+    restore = page.get_by_role("button", name="↩ Restore description")
+    expect(restore).to_be_visible(timeout=30_000)
     page.get_by_text("Enhance settings").click()
     page.mouse.move(0, 0)
     top, bottom = page.locator("#prompt").bounding_box(), page.locator("#style").bounding_box()
