@@ -58,3 +58,15 @@ def assert_round_trip(record: dict) -> None:
     assert parsed["neg_prompt"] == (record["neg_prompt"] or "")
     assert parsed["model_id"] == record["model_id"]
     assert parsed["extra"] == {"Sampler": "Default", "Job id": record["job_id"]}
+
+
+# sd-parsers caches the last JPEG's metadata by id(image): an image opened later at the same
+# address would read as the one before. Keeping every image it reads open keeps ids unique.
+_OPENED: list[Image.Image] = []
+
+
+def kept_open(path) -> Image.Image:
+    """path opened, and kept open for the session: what to hand sd-parsers."""
+    image = Image.open(path)
+    _OPENED.append(image)
+    return image

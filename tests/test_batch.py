@@ -150,8 +150,9 @@ def failure_lines(caplog) -> list[str]:
 
 
 def test_a_burst_of_identical_failures_is_one_line_and_a_count(client, runner, sandbox, caplog):
-    failed_jobs.flush()  # nothing left over from another test
+    failed_jobs.flush()  # nothing left over from another test...
     caplog.set_level(logging.INFO)
+    caplog.clear()  # ...nor its summary line, which that flush may have just written
     sandbox.add_fault("status", status=500, times=16, body="miners are asleep")
     jobs = prepare_batch(client, 8, "a cat", "SDXL") + prepare_batch(client, 8, "a dog", "SDXL")
     outcomes = list(runner.run(jobs, None))
@@ -168,6 +169,7 @@ def test_a_burst_of_identical_failures_is_one_line_and_a_count(client, runner, s
 def test_jobs_abandoned_mid_batch_leave_no_traceback(client, runner, sandbox, caplog):
     failed_jobs.flush()
     caplog.set_level(logging.INFO)
+    caplog.clear()
     sandbox.add_fault("status", status=500, times=8)
     jobs = prepare_batch(client, 8, "a cat", "SDXL")
 

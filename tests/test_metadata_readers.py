@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
-from image_helpers import image_bytes, make_record
+from image_helpers import image_bytes, kept_open, make_record
 from PIL import Image
 
 from heurist_ui.infotext import parse_infotext
@@ -192,7 +192,7 @@ def test_our_own_reader_reads_what_was_sent(tmp_path, prompt, negative, fmt):
 def test_sd_parsers_reads_what_was_sent(tmp_path, prompt, negative, fmt):
     from sd_parsers import ParserManager
 
-    info = ParserManager().parse(_saved(tmp_path, _record(prompt, negative), fmt))
+    info = ParserManager().parse(kept_open(_saved(tmp_path, _record(prompt, negative), fmt)))
 
     (sampler,) = info.samplers
     assert [p.value for p in sampler.prompts] == [prompt]

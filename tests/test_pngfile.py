@@ -14,6 +14,7 @@ from image_helpers import (
     NON_LATIN,
     SECRET,
     image_bytes,
+    kept_open,
     make_record,
 )
 from PIL import Image
@@ -214,7 +215,7 @@ def test_sd_parsers_reads_our_pngs(tmp_path):
     from sd_parsers import ParserManager
 
     path = save_png(image_bytes(size=(64, 48)), make_record(), tmp_path)
-    info = ParserManager().parse(path)
+    info = ParserManager().parse(kept_open(path))
     (sampler,) = info.samplers
     assert [p.value for p in sampler.prompts] == ["a lighthouse at dusk"]
     assert [p.value for p in sampler.negative_prompts] == ["blurry, low quality"]
@@ -419,7 +420,7 @@ def test_third_party_readers_read_our_jpeg_and_webp_files(tmp_path: Path, fmt: s
     from sd_prompt_reader.image_data_reader import ImageDataReader
 
     path = save_png(image_bytes(fmt=fmt, size=(64, 48)), make_record(), tmp_path)
-    (sampler,) = ParserManager().parse(path).samplers
+    (sampler,) = ParserManager().parse(kept_open(path)).samplers
     assert [p.value for p in sampler.prompts] == ["a lighthouse at dusk"]
     assert sampler.parameters == {"cfg_scale": "7", "seed": "123", "steps": "20"}
     reader = ImageDataReader(str(path))
