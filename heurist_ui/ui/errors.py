@@ -13,6 +13,8 @@ from typing import Any
 
 import gradio as gr
 
+from .gradio_private import replace_input_check
+
 log = logging.getLogger("heurist_ui.ui")
 
 LOGGED_CHARS = 160  # of a message's first line
@@ -31,7 +33,7 @@ def user_error(message: str, title: str | None = None) -> gr.Error:
 def check_input_count(demo: gr.Blocks) -> None:
     """Make demo refuse a call whose number of values differs from its endpoint's inputs."""
 
-    def validate_inputs(block_fn: Any, inputs: list[Any]) -> None:
+    def refuse_wrong_count(block_fn: Any, inputs: list[Any]) -> None:
         wanted = list(block_fn.inputs)
         if len(inputs) == len(wanted):
             return
@@ -43,7 +45,7 @@ def check_input_count(demo: gr.Blocks) -> None:
             title="Wrong number of values",
         )
 
-    demo.validate_inputs = validate_inputs  # type: ignore[method-assign]
+    replace_input_check(demo, refuse_wrong_count)  # Gradio's private hook: see gradio_private
 
 
 def _label(component: Any) -> str:
