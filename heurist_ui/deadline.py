@@ -112,7 +112,7 @@ class Deadline:
 
 
 def _shut(connection: Any) -> None:
-    sock = getattr(connection, "sock", None)
+    sock = getattr(connection, "sock", None) or getattr(connection, "_heurist_socket", None)
     if sock is not None:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)  # a blocked recv() returns at once
@@ -175,6 +175,9 @@ class _Watched:
     def connect(self) -> None:
         self._attach(new_request=False)
         super().connect()  # type: ignore[misc]
+        # http.client lets go of self.sock when an answer says Connection: close (as proxies
+        # and HTTP/1.0 servers do), while the answer is still read from it: keep it to shut.
+        self._heurist_socket = self.sock  # type: ignore[attr-defined]
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         self._attach(new_request=True)

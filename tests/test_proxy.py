@@ -18,9 +18,9 @@ PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 
 
 class _Forward(socketserver.BaseRequestHandler):
-    """One request: its absolute URL made a path, sent on with Connection: close, and every
-    byte of the answer passed back the moment it arrives (a buffering proxy would hide a
-    trickle behind the read timeout)."""
+    """One request: its absolute URL made a path, sent on with Connection: close both ways, and
+    every byte of the answer's body passed back the moment it arrives (a buffering proxy would
+    hide a trickle behind the read timeout)."""
 
     def handle(self) -> None:
         head = b""
@@ -41,6 +41,19 @@ class _Forward(socketserver.BaseRequestHandler):
         forwarded = "\r\n".join([f"{method} {path} {version}", *kept, "Connection: close", "", ""])
         with socket.create_connection((target.hostname, target.port or 80)) as upstream:
             upstream.sendall(forwarded.encode("latin-1") + rest)
+            # The answer's head says Connection: close, so the client never reuses a
+            # connection this proxy is about to close.
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                chunk = upstream.recv(65536)
+                if not chunk:
+                    return
+                answer += chunk
+            head, _, body = answer.partition(b"\r\n\r\n")
+            status_line, *answer_headers = head.decode("latin-1").split("\r\n")
+            answer_headers = [h for h in answer_headers if not h.lower().startswith("connection:")]
+            closing = "\r\n".join([status_line, *answer_headers, "Connection: close", "", ""])
+            self.request.sendall(closing.encode("latin-1") + body)
             ends = [self.request, upstream]
             while True:
                 readable, _, _ = select.select(ends, [], [], 30)

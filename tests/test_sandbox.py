@@ -125,8 +125,9 @@ def test_each_image_format_answers_its_type_at_a_realistic_size(sandbox, image_f
     extension, content_type, pillow_format, size_range = FORMATS[image_format]
     sandbox.image_format = image_format
 
-    url = submit(sandbox, body(width=1024, height=1024)).json()
-    answer = requests.get(url, timeout=TIMEOUT)
+    # Rendering 1024² takes a while on a busy machine: a read timeout to match, not a race.
+    url = submit(sandbox, body(width=1024, height=1024), timeout=(2, 60)).json()
+    answer = requests.get(url, timeout=(2, 60))
 
     assert url == f"{sandbox.url}/images/sdk-image-1.{extension}"
     assert answer.status_code == 200
