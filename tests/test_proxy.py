@@ -34,6 +34,15 @@ class _Forward(socketserver.BaseRequestHandler):
         method, url, version = request_line.split(" ")
         target = urlsplit(url)
         self.server.seen.append(f"{method} {url}")
+        length = next(
+            (int(h.split(":", 1)[1]) for h in headers if h.lower().startswith("content-length:")),
+            0,
+        )
+        while len(rest) < length:  # the whole body before the answer is awaited
+            chunk = self.request.recv(65536)
+            if not chunk:
+                return
+            rest += chunk
         kept = [
             h for h in headers if h.split(":")[0].lower() not in ("connection", "proxy-connection")
         ]
