@@ -77,9 +77,11 @@ def build_app(
     Heurist costs next to nothing), bounded only by the job threads.
     """
     from heurist_ui.client import HeuristClient
+    from heurist_ui.gateway import openai_is_tested
     from heurist_ui.ui import Studio, build
     from heurist_ui.ui.studio import job_workers
 
+    openai_is_tested()  # at start-up: one warning if openai is not the tested one (build: Gradio)
     client = HeuristClient(settings=settings, pool_size=job_workers(concurrency))
     studio = Studio.create(client, sandbox=sandbox, concurrency=concurrency)
     studio.catalogs.refresh_in_background()

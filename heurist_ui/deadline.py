@@ -19,6 +19,7 @@ ConnectionError, and `Deadline.expired` says why).
 from __future__ import annotations
 
 import contextlib
+import functools
 import heapq
 import itertools
 import socket
@@ -111,7 +112,7 @@ class Deadline:
 
 
 def _shut(connection: Any) -> None:
-    sock = getattr(connection, "sock", None)
+    sock = getattr(connection, "sock", None) or getattr(connection, "_heurist_socket", None)
     if sock is not None:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)  # a blocked recv() returns at once
@@ -174,6 +175,9 @@ class _Watched:
     def connect(self) -> None:
         self._attach(new_request=False)
         super().connect()  # type: ignore[misc]
+        # http.client lets go of self.sock when an answer says Connection: close (as proxies
+        # and HTTP/1.0 servers do), while the answer is still read from it: keep it to shut.
+        self._heurist_socket = self.sock  # type: ignore[attr-defined]
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         self._attach(new_request=True)
@@ -201,13 +205,38 @@ class _DeadlineHTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _DeadlineHTTPSConnection
 
 
+@functools.cache
+def _watched_pool(pool_class: type) -> type:
+    """pool_class, with its connections put under the Deadline they are used in."""
+    if issubclass(pool_class.ConnectionCls, _Watched):
+        return pool_class
+    if pool_class is HTTPConnectionPool:
+        return _DeadlineHTTPPool
+    if pool_class is HTTPSConnectionPool:
+        return _DeadlineHTTPSPool
+    name = pool_class.ConnectionCls.__name__
+    connection = type(f"Deadline{name}", (_Watched, pool_class.ConnectionCls), {})
+    return type(f"Deadline{pool_class.__name__}", (pool_class,), {"ConnectionCls": connection})
+
+
+def _watch(manager: Any) -> Any:
+    """manager (a urllib3 PoolManager, ProxyManager or SOCKSProxyManager), its pools watched."""
+    # A new dict: urllib3's default is shared by every PoolManager in the process.
+    manager.pool_classes_by_scheme = {
+        scheme: _watched_pool(pool_class)
+        for scheme, pool_class in manager.pool_classes_by_scheme.items()
+    }
+    return manager
+
+
 class DeadlineAdapter(HTTPAdapter):
-    """An HTTPAdapter whose connections obey the Deadline they are used under."""
+    """An HTTPAdapter whose connections obey the Deadline they are used under, proxied or not."""
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        # A new dict: urllib3's default is shared by every PoolManager in the process.
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": _DeadlineHTTPPool,
-            "https": _DeadlineHTTPSPool,
-        }
+        _watch(self.poolmanager)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        # requests makes a stock manager per proxy (HTTP(S)_PROXY): its pools must be watched
+        # too, or a server trickling its answer through the proxy holds the job again.
+        return _watch(super().proxy_manager_for(proxy, **proxy_kwargs))

@@ -100,6 +100,7 @@ MAX_SIDE = 4096  # the sandbox's own guard against huge renders, not an API limi
 MAX_BODY_BYTES = 1024 * 1024
 MAX_STORED_IMAGES = 512
 MAX_SUBMISSIONS = 10_000
+HOLD_WAIT = 60.0  # seconds Gate.wait_for waits for jobs that should come at once
 DEFAULT_HUGE_BYTES = 64 * 1024 * 1024
 DEFAULT_NOT_IMAGE_BYTES = 4096
 DEFAULT_REDIRECT = "http://169.254.169.254/latest/meta-data/"
@@ -446,6 +447,85 @@ def _load_catalogue(path: Path) -> tuple[bytes, frozenset[str]]:
 # ---------------------------------------------------------------- the sandbox
 
 
+class Gate:
+    """Holds every POST /submit_job at the sandbox until the test lets it through.
+
+    From `Sandbox.hold()`: tests wait for jobs to be running with `wait_for(n)` and end them
+    with `release()`, so none depends on a latency or a sleep. `release(n)` lets n jobs
+    through (those held first, oldest first) and keeps holding the rest. With a limit, only
+    the first `limit` jobs are held; those after pass at once.
+    """
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = limit
+        self._condition = threading.Condition()
+        self._open = False
+        self._permits = 0
+        self._held = 0
+        self._arrived = 0
+        self._next_ticket = 0  # first come, first through
+        self._serving = 0
+
+    @property
+    def held(self) -> int:
+        """Jobs waiting at the gate now."""
+        with self._condition:
+            return self._held
+
+    @property
+    def arrived(self) -> int:
+        """Jobs that reached the gate since it was made, held or let through."""
+        with self._condition:
+            return self._arrived
+
+    def wait_for(self, count: int, timeout: float = HOLD_WAIT) -> Gate:
+        """Block until at least count jobs are held; TimeoutError if they never come."""
+        with self._condition:
+            if not self._condition.wait_for(lambda: self._held >= count, timeout):
+                raise TimeoutError(
+                    f"{self._held} of the {count} jobs awaited were held by the sandbox after "
+                    f"{timeout:g} s: the jobs were never sent"
+                )
+        return self
+
+    def release(self, count: int | None = None) -> None:
+        """Let count more jobs through (oldest first), or every job from now on."""
+        with self._condition:
+            if count is None:
+                self._open = True
+            else:
+                self._permits += count
+            self._condition.notify_all()
+
+    def __enter__(self) -> Gate:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+    def pass_through(self) -> None:
+        """Called for each job: returns once it may be answered."""
+        with self._condition:
+            self._arrived += 1
+            if self.limit is not None and self._next_ticket >= self.limit:
+                self._condition.notify_all()
+                return
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            self._held += 1
+            self._condition.notify_all()
+            try:
+                while not self._open:
+                    if self._permits > 0 and ticket == self._serving:
+                        self._permits -= 1
+                        return
+                    self._condition.wait()
+            finally:
+                self._held -= 1
+                self._serving = max(self._serving, ticket + 1)
+                self._condition.notify_all()
+
+
 class Sandbox:
     """A Heurist-compatible image API on real HTTP, steerable with queued faults.
 
@@ -491,6 +571,7 @@ class Sandbox:
         self._url: str | None = None  # kept after stop() for answers still in flight
         self._model_ids: frozenset[str] = frozenset()
         self.workflow = WorkflowTasks(self)  # the workflow API (sandbox_workflow.py)
+        self._gate: Gate | None = None  # see hold()
 
     # -- lifecycle
 
@@ -519,6 +600,7 @@ class Sandbox:
         if server is None:
             return
         self._stopping.set()
+        self._release_gate()
         server.shutdown()
         server.server_close()
         if self._thread is not None:
@@ -600,6 +682,27 @@ class Sandbox:
         with self._lock:
             self._faults.clear()
 
+    def hold(self, limit: int | None = None) -> Gate:
+        """Hold every job from now on (or the next `limit`) until the gate releases it."""
+        gate = Gate(limit)
+        with self._lock:
+            previous, self._gate = self._gate, gate
+        if previous is not None:
+            previous.release()
+        return gate
+
+    def _release_gate(self) -> None:
+        with self._lock:
+            gate, self._gate = self._gate, None
+        if gate is not None:
+            gate.release()
+
+    def _pass_gate(self) -> None:
+        with self._lock:
+            gate = self._gate
+        if gate is not None:
+            gate.pass_through()
+
     @property
     def chats(self) -> list[dict[str, Any]]:
         """Every chat completion request received (path, payload, key fingerprint, status)."""
@@ -607,13 +710,15 @@ class Sandbox:
             return list(self._chats)
 
     def reset(self) -> None:
-        """Forget faults, submissions and images (latency, image format and keys stay)."""
+        """Forget faults, submissions and images, and release held jobs (latency, image format
+        and keys stay)."""
         with self._lock:
             self._faults.clear()
             self._submissions.clear()
             self._chats.clear()
             self._images.clear()
         self.workflow.reset()
+        self._release_gate()
 
     # -- internals used by the handler
 
@@ -702,6 +807,7 @@ class Sandbox:
         with self._lock:
             self._in_flight += 1
         try:
+            self._pass_gate()
             fault = self._next_fault()
             if fault is not None and fault.kind == "delay":
                 self._sleep(fault.options["seconds"])

@@ -43,6 +43,7 @@ def sandbox(sandbox_server):
     sandbox_server.latency = 0.0
     sandbox_server.image_format = "placeholder"
     yield sandbox_server
+    sandbox_server.reset()  # lets go of any job a test left held
     sandbox_server.latency = 0.0
     sandbox_server.image_format = "placeholder"
 

@@ -10,6 +10,7 @@ import requests
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 from ui_helpers import PARAMETERS, generate_arguments, running_studio
+from waiting import release_once_held
 
 from heurist_ui.client import RECORD_KEYS
 from heurist_ui.pngfile import read_png_metadata
@@ -19,12 +20,12 @@ from heurist_ui.sandbox import Sandbox, key_fingerprint
 SERVER_KEY = "server-user#SENTINEL-server-7f3a9c"
 ALICE_KEY = "alice#SENTINEL-alice-51d0"
 BOB_KEY = "bob#SENTINEL-bob-c28e"
-LATENCY = 0.3  # seconds per job: long enough to see jobs overlap, short enough to be quick
 
 
 @pytest.fixture(scope="module")
 def slow_sandbox():
-    with Sandbox(port=0, latency=LATENCY) as server:
+    """The module's sandbox: tests that need jobs to overlap hold them (Sandbox.hold)."""
+    with Sandbox(port=0) as server:
         yield server
 
 
@@ -70,7 +71,11 @@ def test_three_images_come_back_with_three_records(api, slow_sandbox):
 
 
 def test_three_images_run_as_three_jobs_at_once(api, slow_sandbox):
-    generate(api, num_images=3)
+    with slow_sandbox.hold() as gate:
+        job = api.submit(**arguments(num_images=3), api_name="/generate")
+        gate.wait_for(3)  # all three at the API, none answered yet
+        gate.release()
+        job.result(timeout=60)
     submissions = slow_sandbox.submissions
     assert len(submissions) == 3
     first_answer = min(sub.answered_at for sub in submissions)
@@ -122,9 +127,11 @@ def test_errors_come_back_as_clear_messages(api, slow_sandbox, overrides, messag
 
 def test_each_users_key_is_used_for_their_jobs_only(app, slow_sandbox):
     alice, bob = (Client(app.url, verbose=False, download_files=False) for _ in range(2))
-    with ThreadPoolExecutor(2) as pool:
+    with ThreadPoolExecutor(2) as pool, slow_sandbox.hold() as gate:
         alices = pool.submit(generate, alice, api_key=ALICE_KEY, num_images=2)
         bobs = pool.submit(generate, bob, api_key=BOB_KEY, num_images=2)
+        gate.wait_for(4)  # both users' jobs at the API at once
+        gate.release()
         alice_records, bob_records = alices.result()[1], bobs.result()[1]
     keys = fingerprints_by_job(slow_sandbox)
     assert {keys[r["job_id"]] for r in alice_records} == {key_fingerprint(ALICE_KEY)}
@@ -178,6 +185,7 @@ def test_keys_never_reach_the_servers_disk_or_logs(api, app, caplog):
 
 
 def test_compare_runs_every_cell_at_once_and_returns_grid_cells_and_records(api, slow_sandbox):
+    release_once_held(slow_sandbox.hold(), 4)  # the four cells are answered once all arrived
     grid, cells, records = api.predict(
         "a red fox",
         "blurry",

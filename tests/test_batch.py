@@ -106,37 +106,42 @@ def test_run_uses_the_key_it_is_given(client, runner, sandbox):
 
 
 def test_closing_the_iterator_drops_the_jobs_not_yet_sent(client, sandbox, tmp_path):
-    sandbox.latency = 0.5
+    gate = sandbox.hold()
+    gate.release(1)  # the first job goes through; the second is held at the API
     one_at_a_time = JobRunner(client, tmp_path / "out", max_workers=1)
     try:
         jobs = prepare_batch(client, 4, "a cat", "SDXL", width=512, height=512)
         outcomes = one_at_a_time.run(jobs, None)
-        next(outcomes)
+        assert next(outcomes).index == 0
+        gate.wait_for(1)  # the worker has sent the second
         outcomes.close()
-        one_at_a_time.workers.shutdown(wait=True)  # the job in flight may finish; no others
+        gate.release()
+        one_at_a_time.workers.shutdown(wait=True)  # the job in flight finishes; no others
     finally:
         one_at_a_time.close()
-    # The first job, and the second if the worker had already taken it up: never the others.
-    assert 1 <= len(sandbox.submissions) <= 2
+    assert len(sandbox.submissions) == 2  # the two sent: never the third and fourth
 
 
 def test_stream_yields_outcomes_as_they_end_and_cancels_on_close(client, sandbox, tmp_path):
-    sandbox.latency = 0.5
+    gate = sandbox.hold()
+    gate.release(1)  # the first job goes through; the second is held at the API
     one_at_a_time = JobRunner(client, tmp_path / "out", max_workers=1)
     jobs = prepare_batch(client, 3, "a cat", "SDXL", width=512, height=512)
 
     async def first_then_stop() -> int:
         stream = one_at_a_time.stream(jobs, None)
         first = await anext(stream)
+        await asyncio.to_thread(gate.wait_for, 1)  # the worker has sent the second
         await stream.aclose()
         return first.index
 
     try:
         assert asyncio.run(first_then_stop()) == 0
+        gate.release()
         one_at_a_time.workers.shutdown(wait=True)
     finally:
         one_at_a_time.close()
-    assert 1 <= len(sandbox.submissions) <= 2  # never the third
+    assert len(sandbox.submissions) == 2  # never the third
 
 
 def test_summarize_failures_counts_and_dedupes():

@@ -7,13 +7,13 @@ Runs on the app as `python app.py --sandbox` builds it. (The README's screenshot
 from __future__ import annotations
 
 import re
-import time
 import zipfile
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from ui_helpers import free_port, running_studio
+from waiting import wait_until
 
 from app import SANDBOX_KEY
 from heurist_ui.pngfile import find_saved, read_png_metadata, save_png
@@ -115,6 +115,7 @@ def page(context, app, app_sandbox):
     page = open_page(context, app.url)
     yield page
     page.close()
+    app_sandbox.reset()  # lets go of any job a test left held
 
 
 @pytest.fixture
@@ -217,7 +218,7 @@ def test_ctrl_enter_generates_and_history_survives_a_page_reload(page, app_sandb
     prompt_box(page).fill(prompt)
     prompt_box(page).press("Control+Enter")
     expect(thumbnails(page)).to_have_count(1)
-    page.wait_for_timeout(500)  # a second, unwanted run would have started by now
+    settle(page)  # a second, unwanted run would have been sent before this event
     assert len(app_sandbox.submissions) == 1
     page.get_by_text("History (this browser, last 50)").click()
     expect(history_cells(page, prompt)).not_to_have_count(0)
@@ -273,64 +274,78 @@ def test_picking_flux_hides_the_negative_prompt(page):
     expect(page.locator("#cost-line")).to_contain_text("FLUX")
 
 
-def start_a_slow_job(page, sandbox: Sandbox, seconds: float):
-    """Generate with the API taking `seconds`; return once the job is at the API."""
-    sandbox.latency = seconds
+def start_a_held_job(page, sandbox: Sandbox):
+    """Generate with the API holding the job; return (the progress bar, the gate) once it is
+    held there."""
+    gate = sandbox.hold()
     prompt_box(page).fill("a slow sunrise")
     page.get_by_role("button", name="Generate", exact=True).click()
     # Gradio does not always draw its progress bar, so ask the API whether the job arrived.
-    assert wait_for_in_flight(sandbox, 1), "the job never reached the API"
-    return page.get_by_role("progressbar")
+    gate.wait_for(1)
+    return page.get_by_role("progressbar"), gate
 
 
-def wait_for_in_flight(sandbox: Sandbox, count: int) -> bool:
-    """Wait until `count` jobs are at the API at once; False if that never happens."""
-    deadline = time.monotonic() + TIMEOUT_MS / 1000
-    while sandbox.in_flight < count and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return sandbox.in_flight >= count
+def settle(page) -> None:
+    """Run a queued event (✨ Enhance, then ↩ Restore) to its end on this page.
+
+    Gradio sends a page's updates in one ordered stream, and starts its events in order: once
+    this one's answer shows, every update sent before it has been shown. A check after it that
+    something did NOT happen needs no guessed wait.
+    """
+    before = prompt_box(page).input_value()
+    page.get_by_role("button", name="✨ Enhance").click()
+    restore = page.get_by_role("button", name="↩ Restore description")
+    expect(restore).to_be_visible()
+    restore.click()
+    expect(prompt_box(page)).to_have_value(before)
 
 
-def wait_for_answers(sandbox: Sandbox, count: int, timeout: float = 15.0) -> None:
-    """Let jobs still in flight finish, so they are not counted in the next test."""
-    deadline = time.monotonic() + timeout
-    while len(sandbox.submissions) < count and time.monotonic() < deadline:
-        time.sleep(0.05)
+def wait_for_saved(app, sandbox: Sandbox, count: int) -> None:
+    """Wait until the app has saved the images of count jobs: they ended on the server side."""
+
+    def saved() -> bool:
+        jobs = [sub.job_id for sub in sandbox.submissions]
+        output = app.studio.runner.output_dir
+        return len(jobs) >= count and all(find_saved(output, job) for job in jobs)
+
+    wait_until(saved, f"the app to save the images of {count} jobs")
 
 
-def test_stop_abandons_the_unfinished_jobs(page, app_sandbox):
-    progress = start_a_slow_job(page, app_sandbox, 1.5)
+def test_stop_abandons_the_unfinished_jobs(page, app, app_sandbox):
+    progress, gate = start_a_held_job(page, app_sandbox)
     page.get_by_role("button", name="Stop", exact=True).click()
-    wait_for_answers(app_sandbox, 1)
     expect(progress).to_have_count(0)
-    page.wait_for_timeout(300)
-    expect(thumbnails(page)).to_have_count(0)  # the job finished after Stop: not shown
+    gate.release()  # the job finishes after Stop
+    wait_for_saved(app, app_sandbox, 1)
+    settle(page)
+    expect(thumbnails(page)).to_have_count(0)  # not shown
     expect(prompt_box(page)).to_have_value("a slow sunrise")
 
 
 def test_generate_while_a_batch_runs_starts_another_at_once(page, app_sandbox):
-    start_a_slow_job(page, app_sandbox, 2.0)
-    try:
-        prompt_box(page).fill("a second batch, while the first runs")
-        page.get_by_role("button", name="Generate", exact=True).click()
-        assert wait_for_in_flight(app_sandbox, 2), "the second batch waited for the first"
-        expect(thumbnails(page)).to_have_count(2)  # both batches' images, together
-        page.wait_for_timeout(300)
-        expect(thumbnails(page)).to_have_count(2)
-    finally:
-        wait_for_answers(app_sandbox, 2)
+    _, gate = start_a_held_job(page, app_sandbox)
+    prompt_box(page).fill("a second batch, while the first runs")
+    page.get_by_role("button", name="Generate", exact=True).click()
+    gate.wait_for(2)  # the second batch's job is at the API beside the first one's
+    gate.release(1)  # one batch ends first
+    expect(thumbnails(page)).to_have_count(1)
+    settle(page)
+    gate.release()
+    expect(thumbnails(page)).to_have_count(2)  # both batches' images, together
+    settle(page)
+    expect(thumbnails(page)).to_have_count(2)
 
 
-def test_stop_ends_every_running_batch(page, app_sandbox):
-    start_a_slow_job(page, app_sandbox, 2.0)
-    try:
-        page.get_by_role("button", name="Generate", exact=True).click()
-        assert wait_for_in_flight(app_sandbox, 2)
-        page.get_by_role("button", name="Stop", exact=True).click()
-    finally:
-        wait_for_answers(app_sandbox, 2)
-    page.wait_for_timeout(300)
-    expect(thumbnails(page)).to_have_count(0)  # both jobs finished after Stop: not shown
+def test_stop_ends_every_running_batch(page, app, app_sandbox):
+    progress, gate = start_a_held_job(page, app_sandbox)
+    page.get_by_role("button", name="Generate", exact=True).click()
+    gate.wait_for(2)
+    page.get_by_role("button", name="Stop", exact=True).click()
+    expect(progress).to_have_count(0)
+    gate.release()  # both jobs finish after Stop
+    wait_for_saved(app, app_sandbox, 2)
+    settle(page)
+    expect(thumbnails(page)).to_have_count(0)  # not shown
 
 
 def test_without_a_key_the_page_says_so_and_a_bad_key_is_rejected(keyless_page):
@@ -350,12 +365,16 @@ def test_without_a_key_the_page_says_so_and_a_bad_key_is_rejected(keyless_page):
 
 
 def test_four_images_stream_in_with_progress(page, app_sandbox):
-    app_sandbox.latency = 1.0  # long enough to see the progress bar
+    gate = app_sandbox.hold()  # the jobs end when the test says
     prompt_box(page).fill("a lighthouse at dusk, volumetric light, oil painting")
     set_slider(page, "Images", 4)
     expect(page.locator("#cost-line")).to_contain_text("4 images")
     page.get_by_role("button", name="Generate", exact=True).click()
-    expect(page.get_by_role("progressbar", name=re.compile(r"\d of 4"))).to_be_visible()
+    gate.wait_for(4)
+    expect(page.get_by_role("progressbar", name=re.compile(r"0 of 4"))).to_be_visible()
+    gate.release(1)
+    expect(thumbnails(page)).to_have_count(1)  # the first streams in alone
+    gate.release()
     expect(thumbnails(page)).to_have_count(4)
     expect(page.get_by_role("progressbar")).to_have_count(0)
     assert len(app_sandbox.submissions) == 4

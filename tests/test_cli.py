@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -195,7 +194,7 @@ def test_a_rejected_key_exits_1_and_never_shows_the_key(cli_env, sandbox):
 
 
 def test_ctrl_c_stops_sending_waits_for_sent_jobs_and_exits_130(cli_env, sandbox):
-    sandbox.latency = 1.0
+    gate = sandbox.hold()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -217,12 +216,17 @@ def test_ctrl_c_stops_sending_waits_for_sent_jobs_and_exits_130(cli_env, sandbox
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 30
-    while sandbox.in_flight < 2 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    gate.wait_for(2)  # both workers' jobs are at the API, held there
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=30)
-    assert process.returncode == 130
+    err = ""
+    while "Stopping:" not in err:  # the CLI has dropped the unsent jobs
+        line = process.stderr.readline()
+        assert line, f"the CLI ended without stopping: {err}"
+        err += line
+    gate.release()  # only now do the two sent jobs end
+    err += process.stderr.read()
+    out = process.stdout.read()
+    assert process.wait(timeout=60) == 130
     assert "Traceback" not in err
     assert "6 jobs not sent" in err and "2 of 8 images saved" in err
     assert len(out.splitlines()) == 2  # the two jobs already sent were kept

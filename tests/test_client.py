@@ -9,14 +9,15 @@ import math
 import re
 import socket
 import threading
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from PIL import Image
+from waiting import wait_until
 
-from heurist_ui.client import HeuristClient
+from heurist_ui.client import DEADLINE_SLACK, HeuristClient
+from heurist_ui.deadline import Deadline
 from heurist_ui.errors import (
     APIConnectionError,
     APIStatusError,
@@ -39,11 +40,9 @@ SECRET_PARTS = (SENTINEL_KEY, "user-123", "SENTINEL-SECRET-KEY-42")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def wait_for_submissions(sandbox, count: int, timeout: float = 5.0) -> list:
+def wait_for_submissions(sandbox, count: int) -> list:
     """The sandbox's submissions once it has recorded at least count of them."""
-    deadline = time.monotonic() + timeout
-    while len(sandbox.submissions) < count and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until(lambda: len(sandbox.submissions) >= count, f"{count} recorded submissions")
     return sandbox.submissions
 
 
@@ -590,7 +589,10 @@ def test_a_finished_call_leaves_its_pooled_connection_alone(make_client, sandbox
     client = make_client(timeout=(2, 0.5))
     for _ in range(3):
         client.generate(prompt="a cat", model_id="SDXL")
-    time.sleep(0.7)  # past every deadline of the calls above: the watchdog has run them out
+    # The watchdog runs deadlines out in time order: once one set after the calls' own
+    # deadlines (0.5 s + the slack) has expired, theirs have all been run out.
+    with Deadline(0.5 + DEADLINE_SLACK + 0.1) as later:
+        wait_until(lambda: later.expired, "the watchdog to pass the calls' deadlines")
 
     result = client.generate(prompt="a cat", model_id="SDXL")
 

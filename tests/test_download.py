@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -24,6 +23,12 @@ from heurist_ui import download
 from heurist_ui.download import download_image, image_url_problem
 from heurist_ui.errors import ImageDownloadError
 from heurist_ui.pngfile import save_png
+
+# The slow routes answer once this is set (the test sets it after its client gave up), or after
+# HELD_AT_MOST seconds: no race between a server's sleep and a client's timeout.
+SLOW_UNTIL = threading.Event()
+SLOW_UNTIL.set()
+HELD_AT_MOST = 60.0
 
 
 @pytest.mark.parametrize(
@@ -171,21 +176,22 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/redirect-loop":
             self._redirect("/redirect-loop")
         elif path == "/slow-headers.png":
-            time.sleep(0.5)
+            SLOW_UNTIL.wait(HELD_AT_MOST)
             self._reply(200, png, "image/png")
         elif path == "/slow-body.png":
-            self._reply(200, png, "image/png", delay=0.5)
+            self._reply(200, png, "image/png", slow=True)
         else:
             self._reply(404, b"no such route", "text/plain")
 
     def _reply(
-        self, status: int, body: bytes, content_type: str, *, length: int = 0, delay: float = 0
+        self, status: int, body: bytes, content_type: str, *, length: int = 0, slow: bool = False
     ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(length or len(body)))
         self.end_headers()
-        time.sleep(delay)
+        if slow:
+            SLOW_UNTIL.wait(HELD_AT_MOST)
         with contextlib.suppress(OSError):
             self.wfile.write(body)
 
@@ -369,10 +375,14 @@ def test_download_image_refuses_too_many_pixels(
 
 @pytest.mark.parametrize("path", ["/slow-headers.png", "/slow-body.png"])
 def test_download_image_reports_timeouts(session: requests.Session, base_url: str, path: str):
-    with pytest.raises(ImageDownloadError, match="timed out") as caught:
-        download_image(
-            session, f"{base_url}{path}?{SECRET}", allowed_hosts=LOCAL, timeout=(2.0, 0.2)
-        )
+    SLOW_UNTIL.clear()  # the server answers only once the client has given up
+    try:
+        with pytest.raises(ImageDownloadError, match="timed out") as caught:
+            download_image(
+                session, f"{base_url}{path}?{SECRET}", allowed_hosts=LOCAL, timeout=(2.0, 0.2)
+            )
+    finally:
+        SLOW_UNTIL.set()
     assert SECRET not in str(caught.value)
 
 

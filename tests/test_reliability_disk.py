@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import requests
 from test_reliability_support import call_generate, gallery_paths, generate_data
 from ui_helpers import running_studio
@@ -44,6 +45,7 @@ def call_ok(url: str) -> bool:
     return response.status_code == 200 and response.content.startswith(b"\x89PNG")
 
 
+@pytest.mark.load  # 160 images: `-m "not load"` skips it, the default run keeps it
 def test_a_capped_studio_keeps_its_outputs_under_the_cap_plus_one_batch(
     sandbox, tmp_path, monkeypatch
 ):

@@ -19,9 +19,9 @@ from test_reliability_support import (
     call_generate,
     fast_retries,
     generate_data,
-    wait_for,
 )
 from ui_helpers import free_port, running_studio
+from waiting import wait_until
 
 from heurist_ui.sandbox import Sandbox
 from heurist_ui.ui.generate import generate_images
@@ -189,7 +189,7 @@ def test_an_answer_slower_than_the_timeout_fails_clearly_and_is_not_resent(
     assert "did not answer within 1 s" in outcome.message
     assert "not sent again" in outcome.message
     # The sandbox records the slow job when it finally answers, after the app gave up on it.
-    assert wait_for(lambda: len(sandbox.submissions) >= 1)
+    wait_until(lambda: sandbox.submissions, "the slow job's record")
     assert len(sandbox.submissions) == 1
     assert_still_serves(app.url, sandbox)
 

@@ -254,7 +254,6 @@ def test_a_per_call_key_session_leaves_no_trace(key_sandbox, tmp_path, every_log
 
 def test_two_users_at_once_each_reach_the_api_with_their_own_key(key_sandbox, tmp_path):
     key_sandbox.reset()
-    key_sandbox.latency = 0.3  # long enough for the users' jobs to overlap
     users = {"alice": ALICE, "bob": BOB, "server": ""}
     start = threading.Barrier(len(users))
 
@@ -262,14 +261,15 @@ def test_two_users_at_once_each_reach_the_api_with_their_own_key(key_sandbox, tm
         start.wait()
         return call_generate(app.url, generate_data(api_key=key, num_images=3))
 
-    try:
-        with (
-            running_studio(key_sandbox, tmp_path, api_key=SENTINEL) as app,
-            ThreadPoolExecutor(max_workers=len(users)) as pool,
-        ):
-            outcomes = dict(zip(users, pool.map(as_user, users.values()), strict=True))
-    finally:
-        key_sandbox.latency = 0
+    with (
+        running_studio(key_sandbox, tmp_path, api_key=SENTINEL) as app,
+        ThreadPoolExecutor(max_workers=len(users)) as pool,
+        key_sandbox.hold() as gate,
+    ):
+        calls = {user: pool.submit(as_user, key) for user, key in users.items()}
+        gate.wait_for(9)  # every user's three jobs at the API at once
+        gate.release()
+        outcomes = {user: call.result() for user, call in calls.items()}
 
     by_job = {sub.job_id: sub for sub in key_sandbox.submissions}
     assert len(by_job) == len(key_sandbox.submissions) == 9

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-import time
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,16 +113,6 @@ def assert_still_serves(url: str, sandbox: Sandbox) -> None:
     outcome = call_generate(url, generate_data(prompt="a normal call after a fault"))
     assert outcome.ok, f"the app no longer generates after a fault: {outcome.message!r}"
     assert len(outcome.gallery) == len(outcome.records) == 1
-
-
-def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
-    """Poll condition until it holds or seconds pass (for the sandbox's slow, late records)."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def _bad_text(text: Any, name: str) -> list[str]:

@@ -103,7 +103,7 @@ def test_all_jobs_failing_raises_the_apis_message(studio, sandbox):
 
 
 def test_batches_started_on_one_page_are_shown_together(studio, sandbox):
-    sandbox.latency = 0.3
+    gate = sandbox.hold()
     handler = page_handler(studio, PageBatches())
     request = gr.Request(session_hash="one-page")
 
@@ -113,14 +113,18 @@ def test_batches_started_on_one_page_are_shown_together(studio, sandbox):
 
     async def both() -> tuple[list, list]:
         first = asyncio.create_task(run("first", 2))
-        await asyncio.sleep(0.1)  # the first batch's jobs are at the API
+        await asyncio.to_thread(gate.wait_for, 2)  # the first batch's jobs are at the API
         second = asyncio.create_task(run("second", 1))
-        return await first, await second
+        await asyncio.to_thread(gate.wait_for, 3)  # and the second's, the first still running
+        gate.release(2)  # the first batch ends while the second runs
+        first_views = await first
+        gate.release()
+        return first_views, await second
 
     first, second = asyncio.run(both())
     _, records = second[-1]
     assert [record["prompt"] for record in records] == ["first", "first", "second"]
-    assert len(first[-1][0]) in (2, 3)  # the first batch may end before the second's image
+    assert len(first[-1][0]) == 2  # the first batch ended before the second's image came
 
 
 def test_a_batch_started_when_none_runs_replaces_the_page(studio):

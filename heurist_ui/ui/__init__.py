@@ -21,7 +21,7 @@ from . import (
     video,
 )
 from .errors import check_input_count
-from .gradio_fixes import apply_gradio_fixes
+from .gradio_private import apply_gradio_fixes
 from .launch import launch_options
 from .studio import Studio
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import gradio as gr
 
+from .gradio_private import page_copy, replace_input_check, wrap_preprocess
 from .markup import as_notice
 
 log = logging.getLogger("heurist_ui.ui")
@@ -48,7 +49,7 @@ def inform(message: str) -> None:
 def check_input_count(demo: gr.Blocks) -> None:
     """Make demo refuse a call whose number of values differs from its endpoint's inputs."""
 
-    def validate_inputs(block_fn: Any, inputs: list[Any]) -> None:
+    def refuse_wrong_count(block_fn: Any, inputs: list[Any]) -> None:
         wanted = list(block_fn.inputs)
         if len(inputs) == len(wanted):
             return
@@ -60,32 +61,32 @@ def check_input_count(demo: gr.Blocks) -> None:
             title="Wrong number of values",
         )
 
-    demo.validate_inputs = validate_inputs  # type: ignore[method-assign]
+    replace_input_check(demo, refuse_wrong_count)  # Gradio's private hook: see gradio_private
     _plain_preprocess_errors(demo)
 
 
 def _plain_preprocess_errors(demo: gr.Blocks) -> None:
     """Make a value Gradio refuses before our handler (not one of a Dropdown's or a Radio's
     choices, say) a plain refusal: Gradio's own error logs a traceback per call."""
-    preprocess_data = demo.preprocess_data
 
-    async def preprocess_plainly(block_fn: Any, inputs: list[Any], state: Any, *args: Any) -> Any:
+    async def preprocess_plainly(
+        original: Any, block_fn: Any, inputs: list[Any], state: Any, *args: Any
+    ) -> Any:
         try:
-            return await preprocess_data(block_fn, inputs, state, *args)
+            return await original(block_fn, inputs, state, *args)
         except gr.Error as error:
             if not error.print_exception:
                 raise
             message = _not_a_choice(block_fn, inputs, state) or str(error.message)
             raise user_error(message, title="Check the values") from None
 
-    demo.preprocess_data = preprocess_plainly  # type: ignore[method-assign]
+    wrap_preprocess(demo, preprocess_plainly)  # Gradio's private hook: see gradio_private
 
 
 def _not_a_choice(block_fn: Any, inputs: list[Any], state: Any) -> str | None:
     """What names the first value that is not one of its component's choices, if any."""
     for component, value in zip(block_fn.inputs, inputs, strict=False):
-        if state is not None and component._id in state:
-            component = state[component._id]  # the page's copy: its choices may have changed
+        component = page_copy(component, state)  # its choices may have changed since
         choices = getattr(component, "choices", None)
         if not isinstance(choices, list) or getattr(component, "allow_custom_value", False):
             continue

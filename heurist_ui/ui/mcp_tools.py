@@ -44,8 +44,9 @@ PREVIEW_FAILED = (
 
 def hide_from_mcp(fn: Callable) -> Callable:
     """Keep an endpoint off the MCP tool list (Gradio lists only functions marked as tools)."""
-    fn._mcp_type = "rest-only"  # type: ignore[attr-defined]
-    return fn
+    from .gradio_private import rest_only  # Gradio's private mark, kept with the others
+
+    return rest_only(fn)
 
 
 def wire(studio: Studio) -> None:
