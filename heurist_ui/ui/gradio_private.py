@@ -23,7 +23,7 @@ session per call.
 The input count check (Blocks.validate_inputs, per Blocks), plain refusals of values that are
 not among a component's choices (Blocks.preprocess_data, wrapped) and the REST-only mark (the
 `_mcp_type` attribute that Gradio's MCP server reads) are installed by ui/errors.py and
-ui/mcp_tools.py through `replace_input_check` and `rest_only` below.
+ui/mcp_tools.py through `replace_input_check`, `wrap_preprocess`, `page_copy` and `rest_only`.
 """
 
 from __future__ import annotations
