@@ -7,7 +7,7 @@ from ui_helpers import (
 )
 
 from heurist_ui.params import SETTING_FIELDS
-from heurist_ui.ui.history import HISTORY_LIMIT, remember
+from heurist_ui.ui.history import HISTORY_FIELDS, HISTORY_LIMIT, remember
 
 
 def test_remember_keeps_the_50_newest_first(studio):
@@ -30,11 +30,7 @@ def test_remember_never_stores_a_key(studio):
     leaky = make_record(1, api_key="user#SECRET", key="user#SECRET", authorization="Bearer x")
     history, _ = remember([leaky], {"items": []})
     (item,) = history["items"]
-    assert set(item) == {
-        *SETTING_FIELDS,
-        "prompt_template",
-        "neg_prompt_template",
-        "job_id",
-        "created_at",
-    }
+    assert set(item) == set(HISTORY_FIELDS)
+    assert {*SETTING_FIELDS, "job_id", "style", "images"} <= set(HISTORY_FIELDS)
+    assert not any("key" in name or "auth" in name for name in HISTORY_FIELDS)
     assert "SECRET" not in repr(history)

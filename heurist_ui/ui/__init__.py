@@ -42,13 +42,19 @@ def build(studio: Studio) -> gr.Blocks:
     ) as demo:
         _header(studio.sandbox)
         with gr.Tabs() as tabs:
-            with gr.Tab("Generate", id="generate"), gr.Row(equal_height=False):
-                with gr.Column(scale=5, min_width=320):
-                    generator = generate.render(studio)
-                    api_key = key.render(studio.client.has_key)
-                with gr.Column(scale=6, min_width=320):
+            # Laid out by CSS (assets.py): on a desk the top and the settings on the left, the
+            # results beside them; on a phone the top, the results, then the settings.
+            with gr.Tab("Generate", id="generate"), gr.Row(elem_id="studio"):
+                has_key = studio.client.has_key
+                with gr.Column(min_width=0, elem_id="studio-top"):
+                    top = generate.render_top()
+                    api_key = None if has_key else key.render(has_key)
+                with gr.Column(min_width=0, elem_id="studio-results"):
                     shown = results.render()
                     past = history.render()
+                with gr.Column(min_width=0, elem_id="studio-settings"):
+                    generator = generate.render(studio, top)
+                    api_key = api_key or key.render(has_key)
             with gr.Tab("Compare", id="compare"):
                 grid = compare.render(studio)
             with gr.Tab("PNG info", id="png-info"):

@@ -12,6 +12,7 @@ from typing import Any
 import gradio as gr
 
 from ..compare import AXES, GridPlan, cell_thumbnail, plan_grid, save_grid
+from ..cost import Price, estimate_price
 from ..errors import HeuristError
 from . import controls
 from .errors import user_error
@@ -19,6 +20,7 @@ from .form import Form, apply_settings
 from .key import NO_KEY_MESSAGE
 from .mcp_tools import hide_from_mcp
 from .results import record_markdown
+from .runs import counted
 from .studio import Studio, bind
 
 PRIVATE = {"api_visibility": "private"}
@@ -233,15 +235,18 @@ def grid_cost(studio: Studio, *inputs: Any) -> str:
         plan = grid_plan(studio, *inputs[:10], triggers=inputs[10])
     except HeuristError as error:
         return f"Cost: {error}"
-    rows = plan.row_credits()
+    rows = [0.0] * len(plan.row_labels)
+    for cell in plan.cells:
+        p = cell.params
+        rows[cell.row] += estimate_price(p.model_type, p.width, p.height, p.num_iterations).credits
     per_row = " · ".join(
-        f"{label}: {controls.format_credits(credits)}"
-        for label, credits in zip(plan.row_labels, rows, strict=True)
+        f"{label}: {Price(credits)}" for label, credits in zip(plan.row_labels, rows, strict=True)
     )
     return (
-        f"**≈ {controls.format_credits(sum(rows))} credits** for {len(plan.cells)} cells "
+        f"**≈ {plan.page_price()}** for {len(plan.cells)} cells "
         f"({len(rows)} × {len(plan.values)})  \n{per_row}  \n"
-        f"At Heurist's current prices: {plan.page_price()} in all"
+        f"<small>{controls.PRICE_NOTE}; {controls.format_credits(sum(plan.row_credits()))} in "
+        "the seed document's standard unit.</small>"
     )
 
 
@@ -313,7 +318,7 @@ async def run_grid(
     studio.check_rate(key, request, len(plan.cells))
     images, errors, thumbnails = {}, {}, {}
     total = len(plan.cells)
-    progress((0, total), desc=f"0 of {total}")
+    progress((0, total), desc=counted(0, total, "cell"), unit="cells")
     shown = time.monotonic()
     try:
         cells = _stream_cells(studio, plan, key, images, errors, thumbnails, progress)
@@ -361,7 +366,7 @@ async def _stream_cells(
                 asyncio.to_thread(cell_thumbnail, plan, outcome.image.path)
             )
         done = len(images) + len(errors)
-        progress((done, total), desc=f"{done} of {total}")
+        progress((done, total), desc=counted(done, total, "cell"), unit="cells")
         # Cells finishing together are shown together (the caller throttles): each update
         # sends every cell again.
         if done < total:

@@ -34,6 +34,7 @@ ASPECT_PRESETS = {
     "3:2": 3 / 2,
     "2:3": 2 / 3,
 }
+PRICE_NOTE = "Heurist's current credits-page prices, 100 credits = $1"
 REFRESH_NOTES = {
     "remote": "Model list refreshed.",
     "cache": "Heurist's model list is unreachable: showing the last saved copy.",
@@ -170,7 +171,8 @@ def cost_line(
     neg_prompt: Any = "",
     style: Any = None,
 ) -> str:
-    """The live estimate: credits per image and for the whole batch, variations counted."""
+    """The live estimate at Heurist's current prices, in credits and dollars, per image and for
+    the whole batch (variations counted); the seed document's unit only as a small note."""
     model = catalogs.current.find(model_id)
     hint = "Cost: set a size, steps and a number of images to see the estimate."
     try:
@@ -188,16 +190,16 @@ def cost_line(
         )
     except InvalidRequestError as error:
         return f"Cost: {error}"
-    each = estimate_credits(model.type, w, h, steps)
     images = count * variations
     styled = f", style {style}" if style and style != NO_STYLE else ""
-    page = estimate_price(model.type, w, h, steps)
+    each = estimate_price(model.type, w, h, steps)
+    total = estimate_price(model.type, w, h, steps, images)
+    standard = estimate_credits(model.type, w, h, steps)
     return (
-        f"**≈ {format_credits(each)} credits** per image · "
-        f"**{format_credits(each * images)} credits** for "
+        f"**≈ {each}** per image · **{total}** for "
         f"{describe(variations, count)} ({model.kind}, {w}×{h}, {steps} steps{styled})  \n"
-        f"At Heurist's current prices: {page} per image, "
-        f"{estimate_price(model.type, w, h, steps, images)} in all"
+        f"<small>{PRICE_NOTE}; {format_credits(standard)} per image in the seed document's "
+        "standard unit.</small>"
     )
 
 
@@ -211,19 +213,33 @@ def steps_note(steps: Any) -> Any:
     return gr.update(info=note if above else None)
 
 
-def model_changed(catalogs: CatalogStore, model_id: Any, width: Any, height: Any) -> tuple:
-    """Size bounds, negative-prompt visibility and LoRA help for the chosen model."""
+def model_shown(catalogs: CatalogStore, model_id: Any) -> tuple:
+    """What the model shows, never a value: negative prompt or not, its LoRA help.
+
+    Runs on every change of the model, a restore's included: the values are the restore's.
+    """
     model = catalogs.current.find(model_id)
     if model is None:
-        return gr.update(), gr.update(), gr.update(), gr.update(visible=False), gr.update()
-    d = model.defaults
+        return gr.update(), gr.update(visible=False), gr.update()
     return (
-        gr.update(maximum=d.max_width, value=min(_int_or(width, d.width), d.max_width)),
-        gr.update(maximum=d.max_height, value=min(_int_or(height, d.height), d.max_height)),
         gr.update(visible=model.takes_negative_prompt),
         gr.update(visible=model.is_lora and bool(model.autofill or model.recommend)),
         gr.update(value=lora_help(model)),
     )
+
+
+def model_bounds(catalogs: CatalogStore, model_id: Any, width: Any, height: Any) -> tuple:
+    """The size sliders' maxima for the model; a value only where it is above them."""
+    model = catalogs.current.find(model_id)
+    if model is None:
+        return gr.update(), gr.update()
+    d = model.defaults
+
+    def bound(value: Any, maximum: int) -> Any:
+        above = _int_or(value, 0) > maximum
+        return gr.update(maximum=maximum, **({"value": maximum} if above else {}))
+
+    return bound(width, d.max_width), bound(height, d.max_height)
 
 
 def lora_help(model: ModelInfo) -> str:
@@ -238,18 +254,25 @@ def lora_help(model: ModelInfo) -> str:
     return "  \n".join(lines)
 
 
-def model_defaults(catalogs: CatalogStore, model_id: Any) -> tuple:
-    """The model's recommended size, steps, guidance and negative prompt."""
+def model_picked(catalogs: CatalogStore, model_id: Any) -> tuple:
+    """A model picked by the user: its recommended size (and bounds), steps, guidance and
+    negative prompt, and what it shows; one update, so no other event races it.
+
+    For (width, height, steps, guidance, negative prompt, LoRA row, LoRA help).
+    """
     model = catalogs.current.find(model_id)
     if model is None:
-        return (gr.update(),) * 5
+        return (gr.update(),) * 7
     d = model.defaults
+    _, lora_row, lora_text = model_shown(catalogs, model_id)
     return (
         gr.update(value=d.width, maximum=d.max_width),
         gr.update(value=d.height, maximum=d.max_height),
         gr.update(value=d.num_iterations),
         gr.update(value=d.guidance_scale),
-        gr.update(value=d.neg_prompt or ""),
+        gr.update(value=d.neg_prompt or "", visible=model.takes_negative_prompt),
+        lora_row,
+        lora_text,
     )
 
 

@@ -11,14 +11,21 @@ import gradio as gr
 from ..catalog import CatalogStore
 from ..params import SETTING_FIELDS
 from ..pngfile import find_saved
-from .form import Form, apply_settings
+from .form import FORM_FIELDS, FORM_NOTES, Form, apply_settings
 
 HISTORY_LIMIT = 50
 HISTORY_STORAGE = "heurist_ui_history"
 # BrowserState obfuscates with this secret, which it sends to the page anyway. Left to Gradio it
 # is random per launch, so every restart (each deploy or wake of a Space) emptied the history.
 HISTORY_SECRET = "heurist_ui-history"
-HISTORY_FIELDS = (*SETTING_FIELDS, "prompt_template", "neg_prompt_template", "job_id", "created_at")
+HISTORY_FIELDS = (
+    *SETTING_FIELDS,
+    "prompt_template",
+    "neg_prompt_template",
+    *FORM_NOTES,
+    "job_id",
+    "created_at",
+)
 RESTORED = "Settings restored from history."
 IMAGE_GONE = (
     "Settings restored from history. Its image is no longer kept here (older images are "
@@ -107,7 +114,7 @@ def pick_history(
     items = history.get("items", []) if isinstance(history, dict) else []
     row = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
     if not isinstance(row, int) or not 0 <= row < len(items):
-        return (gr.update(),) * (len(SETTING_FIELDS) + 1)
+        return (gr.update(),) * len(FORM_FIELDS)
     item = items[row]
     gone = output_dir is not None and find_saved(output_dir, item.get("job_id")) is None
     gr.Info(IMAGE_GONE if gone else RESTORED)

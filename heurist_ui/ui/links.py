@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 import gradio as gr
 
+from ..batch import MAX_IMAGES
 from ..catalog import CatalogStore
 from ..errors import HeuristError
 from ..params import (
@@ -20,12 +21,12 @@ from ..params import (
     MIN_GUIDANCE,
     MIN_SIZE,
     MIN_STEPS,
-    SETTING_FIELDS,
     check_seed,
 )
-from ..prompt_help import NO_STYLE
+from ..prompt_help import NO_STYLE, style_names
+from .form import FORM_FIELDS, form_values
 
-# Query names, short and readable, for each setting.
+# Query names, short and readable, for each of the form's values (FORM_FIELDS, in order).
 QUERY_NAMES = {
     "prompt": "prompt",
     "neg_prompt": "neg_prompt",
@@ -35,10 +36,12 @@ QUERY_NAMES = {
     "num_iterations": "steps",
     "guidance_scale": "guidance",
     "seed": "seed",
+    "num_images": "images",
+    "style": "style",
 }
 FORM_LINK_JS = f"""
 (...values) => {{
-  const names = {json.dumps(list(QUERY_NAMES.values()))};
+  const names = {json.dumps([QUERY_NAMES[name] for name in FORM_FIELDS])};
   const query = new URLSearchParams();
   names.forEach((name, i) => {{
     if (values[i] !== null && values[i] !== "") query.set(name, values[i]);
@@ -60,12 +63,8 @@ QUERY_LINK_JS = """
 
 def record_query(record: Any) -> str:
     """The query string of a record's settings ('' without a record)."""
-    if not isinstance(record, dict):
-        return ""
-    settings = {
-        QUERY_NAMES[name]: record.get(f"{name}_template") or record.get(name)
-        for name in SETTING_FIELDS
-    }
+    values = form_values(record)
+    settings = {QUERY_NAMES[name]: values.get(name) for name in FORM_FIELDS}
     return urlencode({name: value for name, value in settings.items() if value not in (None, "")})
 
 
@@ -98,6 +97,17 @@ def settings_from_query(catalogs: CatalogStore, query: Any) -> tuple[dict[str, A
                 settings[name] = int(number) if name != "guidance_scale" else number
             else:
                 ignored.append(f"{QUERY_NAMES[name]} {values[name][:20]!r} ({low:g} to {high:g})")
+    if "style" in values:
+        if values["style"] in style_names():
+            settings["style"] = values["style"]
+        else:
+            ignored.append(f"style {values['style'][:20]!r} (not a style here)")
+    if "num_images" in values:
+        images = _number(values["num_images"])
+        if images is not None and images.is_integer() and 1 <= images <= MAX_IMAGES:
+            settings["num_images"] = int(images)
+        else:
+            ignored.append(f"images {values['num_images'][:20]!r} (1 to {MAX_IMAGES})")
     if "seed" in values:
         try:
             settings["seed"] = check_seed(values["seed"])
@@ -120,8 +130,10 @@ def apply_link(catalogs: CatalogStore, query: Any) -> tuple:
     if ignored:
         gr.Warning("Ignored from the link: " + "; ".join(ignored) + ".")
     updates = []
-    for name in SETTING_FIELDS:
-        if name not in settings:
+    for name in FORM_FIELDS:
+        if name == "style" and "prompt" in settings and name not in settings:
+            updates.append(gr.update(value=NO_STYLE))
+        elif name not in settings:
             updates.append(gr.update())
         elif name in ("width", "height") and "model_id" in settings:
             model = catalogs.current.get(settings["model_id"])
@@ -129,8 +141,7 @@ def apply_link(catalogs: CatalogStore, query: Any) -> tuple:
             updates.append(gr.update(value=settings[name], maximum=maximum))
         else:
             updates.append(gr.update(value=settings[name]))
-    style = gr.update(value=NO_STYLE) if "prompt" in settings else gr.update()
-    return (*updates, style)
+    return tuple(updates)
 
 
 def wire(demo: gr.Blocks, catalogs: CatalogStore, form: Any, results: Any, form_link) -> None:
@@ -148,7 +159,7 @@ def wire(demo: gr.Blocks, catalogs: CatalogStore, form: Any, results: Any, form_
         api_visibility="private",
     )
     for button, inputs, js in (
-        (form_link, form.settings, FORM_LINK_JS),
+        (form_link, form.saved, FORM_LINK_JS),
         (results.copy_link, results.link_query, QUERY_LINK_JS),
     ):
         button.click(

@@ -37,11 +37,16 @@ class PromptHelp:
     sent: gr.Markdown  # the prompt as it will be sent, when a style changes it
 
 
-def render_enhance(catalog: ModelCatalog) -> tuple[gr.Button, gr.Button, tuple]:
-    """The Enhance and Restore buttons, and the settings panel: (enhance, restore, settings)."""
-    with gr.Row():
+def render_enhance_buttons() -> tuple[gr.Button, gr.Button]:
+    """✨ Enhance, and ↩ Restore description (shown after an enhancement)."""
+    with gr.Row(elem_id="enhance-row"):
         enhance = gr.Button("✨ Enhance", size="sm", scale=0, min_width=110, elem_id="enhance")
         restore = gr.Button("↩ Restore description", size="sm", scale=0, visible=False)
+    return enhance, restore
+
+
+def render_enhance_settings(catalog: ModelCatalog) -> tuple:
+    """The Enhance settings, folded: (language model, levels, must include)."""
     with gr.Accordion("Enhance settings", open=False):
         llm = gr.Dropdown(list(catalog.llms), value=catalog.default_llm(), label="Language model")
         with gr.Row():
@@ -50,7 +55,7 @@ def render_enhance(catalog: ModelCatalog) -> tuple[gr.Button, gr.Button, tuple]:
                 for name in LEVEL_NAMES
             )
         must_include = gr.Textbox(label="Must include", placeholder="kept word for word")
-    return enhance, restore, (llm, levels, must_include)
+    return llm, levels, must_include
 
 
 def render_examples(model: ModelInfo) -> gr.Dataset:
@@ -65,7 +70,7 @@ def render_examples(model: ModelInfo) -> gr.Dataset:
 
 def render_style() -> tuple[gr.Dropdown, gr.Markdown]:
     style = gr.Dropdown(style_names(), value=NO_STYLE, label="Style", elem_id="style")
-    sent = gr.Markdown(visible=False, elem_id="sent-prompt")
+    sent = gr.Markdown(visible=False, elem_id="sent-prompt", render=False)  # placed by the caller
     return style, sent
 
 

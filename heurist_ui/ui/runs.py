@@ -98,11 +98,17 @@ async def stream_batch(
     """Run jobs, adding each outcome to batch and yielding view() after each."""
     # No empty first yield to clear the gallery: Gradio then sometimes never draws the
     # progress bar. The first image replaces the old ones.
-    progress((0, batch.count), desc=f"0 of {batch.count}")
+    progress((0, batch.count), desc=counted(0, batch.count, "image"), unit="images")
     try:
         async for outcome in studio.runner.stream(jobs, key):
             batch.add(outcome)
-            progress((batch.done, batch.count), desc=f"{batch.done} of {batch.count}")
+            desc = counted(batch.done, batch.count, "image")
+            progress((batch.done, batch.count), desc=desc, unit="images")
             yield view()
     except HeuristError as error:  # refused before anything was sent
         raise user_error(str(error), title="Nothing was sent") from None
+
+
+def counted(done: int, total: int, noun: str) -> str:
+    """Progress in the words of what is counted: '2 of 4 images', '1 of 1 image'."""
+    return f"{done} of {total} {noun}{'' if total == 1 else 's'}"
