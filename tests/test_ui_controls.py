@@ -177,3 +177,17 @@ def test_steps_above_35_carry_a_note(steps, noted):
 
     info = steps_note(steps)["info"]
     assert (info is not None and "at most 35" in info) == noted
+
+
+def test_a_raw_input_stays_raw_when_gradio_remakes_it_for_a_session():
+    import gradio as gr
+
+    from heurist_ui.ui.controls import raw_input
+
+    with gr.Blocks():
+        width = raw_input(gr.Slider(64, 2048, value=512))
+    # What Gradio does when an event sets the slider's maximum for one session:
+    remade = gr.Slider(**{**width.constructor_args, "maximum": 1024, "render": False})
+    assert remade.preprocess(1320) == 1320  # our validation, per model, says what is wrong
+    with pytest.raises(gr.Error):
+        gr.Slider(64, 1024).preprocess(1320)  # other sliders keep Gradio's check

@@ -21,6 +21,7 @@ from . import (
 from .errors import check_input_count
 from .gradio_fixes import apply_gradio_fixes
 from .launch import launch_options
+from .runs import PageBatches, wire_clear
 from .studio import Studio
 
 __all__ = ["Studio", "build", "launch_options"]
@@ -32,7 +33,7 @@ def build(studio: Studio) -> gr.Blocks:
     """The page: a header, one tab per feature, then the events within and between them."""
     # Saved images are served from the output folder as they are: without this, Gradio copies
     # each one into its cache as well, and every image is stored (and hashed) twice.
-    gr.set_static_paths([studio.runner.output_dir])
+    gr.set_static_paths([studio.runner.output_dir, history.IMAGE_GONE_FILE])
     apply_gradio_fixes()
     with gr.Blocks(
         title="Heurist Studio",
@@ -51,7 +52,7 @@ def build(studio: Studio) -> gr.Blocks:
                     api_key = None if has_key else key.render(has_key)
                 with gr.Column(min_width=0, elem_id="studio-results"):
                     shown = results.render()
-                    past = history.render()
+                    past = history.render(studio.catalog.names)
                 with gr.Column(min_width=0, elem_id="studio-settings"):
                     generator = generate.render(studio, top)
                     api_key = api_key or key.render(has_key)
@@ -64,13 +65,14 @@ def build(studio: Studio) -> gr.Blocks:
         generate.wire_form(demo, studio, generator)
         key.wire(demo, api_key)
         prompt_help.wire(studio, generator.help, form, form.style, api_key)
-        run = generate.wire_run(studio, generator, api_key, shown)
+        pages = PageBatches()
+        run = generate.wire_run(studio, generator, api_key, shown, pages)
+        wire_clear(demo, pages, shown.gallery, shown.records, shown.clear)
         results.wire(shown, form, studio.catalogs)
         links.wire(demo, studio.catalogs, form, shown, generator.link)
-        history.wire(
-            demo, past, run, shown.records, form, studio.catalogs, studio.runner.output_dir
-        )
-        compare.wire(studio, grid, api_key, form, tabs)
+        compared = compare.wire(studio, grid, api_key, form, tabs)
+        runs = {"generate": (run, shown.records), "compare": (compared, grid.records)}
+        history.wire(past, runs, form, studio.catalogs, studio.runner.output_dir)
         png_info.wire(png, form, tabs, studio.catalogs)
         mcp_tools.wire(studio)
     check_input_count(demo)

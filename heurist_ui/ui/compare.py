@@ -156,8 +156,10 @@ def render(studio: Studio) -> ComparePanel:
     )
 
 
-def wire(studio: Studio, panel: ComparePanel, api_key: gr.Textbox, form: Form, tabs) -> None:
-    """Cost as the grid changes; Compare streams cells in; a cell's settings go to the form."""
+def wire(studio: Studio, panel: ComparePanel, api_key: gr.Textbox, form: Form, tabs) -> Any:
+    """Cost as the grid changes; Compare streams cells in; a cell's settings go to the form.
+
+    Returns the Compare run (its records go to the history)."""
     priced = [*panel.inputs, panel.triggers]
     gr.on(
         [field.change for field in priced],
@@ -197,6 +199,7 @@ def wire(studio: Studio, panel: ComparePanel, api_key: gr.Textbox, form: Form, t
         show_progress="hidden",
         **PRIVATE,
     ).then(fn=lambda: gr.Tabs(selected="generate"), outputs=tabs, **INSTANT)
+    return run
 
 
 def grid_plan(

@@ -50,11 +50,32 @@ def raw_input(component: C) -> C:
     (An instance override, not a subclass: Gradio writes a .pyi beside any component subclass.)
     """
     component.preprocess = _unchanged  # type: ignore[method-assign]
+    # Gradio remakes a component for the session when an event updates its properties (the
+    # size sliders' maxima): marked by a class, the remade one lets the value through too.
+    classes = [*(component.elem_classes or []), RAW_INPUT]
+    component.elem_classes = classes
+    component.constructor_args["elem_classes"] = classes
+    _let_marked_through(type(component))
     return component
+
+
+RAW_INPUT = "raw-input"
 
 
 def _unchanged(payload: Any) -> Any:
     return payload
+
+
+def _let_marked_through(cls: type) -> None:
+    original = cls.preprocess  # type: ignore[attr-defined]
+    if getattr(original, "lets_raw_input_through", False):
+        return
+
+    def preprocess(self: Any, payload: Any) -> Any:
+        return payload if RAW_INPUT in (self.elem_classes or []) else original(self, payload)
+
+    preprocess.lets_raw_input_through = True  # type: ignore[attr-defined]
+    cls.preprocess = preprocess  # type: ignore[attr-defined]
 
 
 # ---- components -------------------------------------------------------------------------

@@ -195,7 +195,9 @@ def wire_form(demo: gr.Blocks, studio: Studio, panel: Generator) -> None:
     )
 
 
-def wire_run(studio: Studio, panel: Generator, api_key: gr.Textbox, results: Results) -> Any:
+def wire_run(
+    studio: Studio, panel: Generator, api_key: gr.Textbox, results: Results, pages: PageBatches
+) -> Any:
     """Generate (button, or Enter in the prompt) runs a batch, joining any still running; Stop
     ends them all. /generate, for API callers, runs one batch per call."""
     inputs = [*panel.form.settings, panel.form.num_images, api_key]
@@ -203,7 +205,7 @@ def wire_run(studio: Studio, panel: Generator, api_key: gr.Textbox, results: Res
     limits = {"concurrency_limit": studio.concurrency, "concurrency_id": "generate"}
     run = gr.on(
         [panel.generate.click, panel.form.prompt.submit],
-        page_handler(studio, PageBatches()),
+        page_handler(studio, pages),
         [*inputs, panel.form.style, panel.help.enhanced],
         outputs,
         trigger_mode="multiple",  # a second Generate starts a second batch at once
@@ -302,7 +304,7 @@ def page_handler(studio: Studio, pages: PageBatches) -> Callable[..., AsyncItera
             async for shown in stream_batch(studio, batch, jobs, key, progress, view):
                 yield shown
         finally:
-            pages.end(session)
+            pages.end(session, batch)
         batch.report()
 
     return generate_in_page

@@ -24,13 +24,16 @@ class Results:
     reuse_seed: gr.Button
     reuse_all: gr.Button
     copy_link: gr.Button
+    clear: gr.Button
     link: gr.Textbox  # the last link copied, to copy by hand where the clipboard is closed
     link_query: gr.Textbox  # the selected image's settings as a query string
 
 
 def render() -> Results:
+    """Every image of the session, newest first, at a fixed height (nothing below it moves as
+    images arrive); under it the buttons for the selected image, then its record."""
     gallery = gr.Gallery(
-        label="Results",
+        label="Results (this session, newest first)",
         columns=2,
         height="80vh",
         object_fit="contain",
@@ -40,12 +43,13 @@ def render() -> Results:
         elem_id="gallery",
     )
     records = gr.JSON(label="Records", visible=False)
-    details = gr.Markdown(visible=False, elem_id="details")
-    with gr.Row():
+    with gr.Row(elem_id="result-buttons"):
         reuse_seed = gr.Button("♻️ Reuse seed", size="sm")
         reuse_all = gr.Button("Reuse all settings", size="sm")
         copy_link = gr.Button("🔗 Link to this image", size="sm")
+        clear = gr.Button("🗑 Clear", size="sm", elem_id="clear-results")
     link = gr.Textbox(label="Link", visible=False, buttons=["copy"], elem_id="link")
+    details = gr.Markdown(visible=False, elem_id="details")
     link_query = gr.Textbox(visible=False)
     return Results(
         gallery,
@@ -55,6 +59,7 @@ def render() -> Results:
         reuse_seed,
         reuse_all,
         copy_link,
+        clear,
         link,
         link_query,
     )
