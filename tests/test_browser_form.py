@@ -234,7 +234,8 @@ def restore(page, app, sandbox, how: str, record: FormRecord, job_id: str) -> No
         close = history.get_by_role("button", name="Close")  # a preview left open
         if close.count() and close.first.is_visible():
             close.first.click()
-        history.locator(f"button[aria-label^='Thumbnail'] img[alt*='seed {record.seed}']").first.click()
+        item = f"button[aria-label^='Thumbnail'] img[alt*='seed {record.seed}']"
+        history.locator(item).first.click()
         history.get_by_role("button", name="Restore its settings").click()
     elif how == "png info":
         path = find_saved(app.studio.runner.output_dir, job_id)

@@ -48,8 +48,8 @@ def build(studio: Studio) -> gr.Blocks:
             with gr.Tab("Generate", id="generate"), gr.Row(elem_id="studio"):
                 has_key = studio.client.has_key
                 with gr.Column(min_width=0, elem_id="studio-top"):
+                    api_key = None if has_key else key.render(has_key)  # a new user's first need
                     top = generate.render_top()
-                    api_key = None if has_key else key.render(has_key)
                 with gr.Column(min_width=0, elem_id="studio-results"):
                     shown = results.render()
                     past = history.render(studio.catalog.names)
@@ -73,6 +73,8 @@ def build(studio: Studio) -> gr.Blocks:
         compared = compare.wire(studio, grid, api_key, form, tabs)
         runs = {"generate": (run, shown.records), "compare": (compared, grid.records)}
         history.wire(past, runs, form, studio.catalogs, studio.runner.output_dir)
+        results.wire_done(run, shown.records, "image")
+        results.wire_done(compared, grid.records, "cell")
         png_info.wire(png, form, tabs, studio.catalogs)
         mcp_tools.wire(studio)
     check_input_count(demo)

@@ -25,6 +25,7 @@ class Results:
     reuse_all: gr.Button
     copy_link: gr.Button
     clear: gr.Button
+    notify: gr.Button  # handled in the page's JS (assets.PAGE_JS)
     link: gr.Textbox  # the last link copied, to copy by hand where the clipboard is closed
     link_query: gr.Textbox  # the selected image's settings as a query string
 
@@ -48,6 +49,7 @@ def render() -> Results:
         reuse_all = gr.Button("Reuse all settings", size="sm")
         copy_link = gr.Button("🔗 Link to this image", size="sm")
         clear = gr.Button("🗑 Clear", size="sm", elem_id="clear-results")
+        notify = gr.Button("🔔 Notify me when done", size="sm", elem_id="notify-btn")
     link = gr.Textbox(label="Link", visible=False, buttons=["copy"], elem_id="link")
     details = gr.Markdown(visible=False, elem_id="details")
     link_query = gr.Textbox(visible=False)
@@ -60,6 +62,7 @@ def render() -> Results:
         reuse_all,
         copy_link,
         clear,
+        notify,
         link,
         link_query,
     )
@@ -130,3 +133,13 @@ def reuse_seed(record: Any) -> Any:
     if isinstance(record, dict) and record.get("seed") is not None:
         return record["seed"]
     return gr.update()
+
+
+def wire_done(run: Any, records: Any, noun: str) -> None:
+    """When a run ends, the page's JS tells a user whose tab is in the background."""
+    run.then(
+        fn=None,
+        inputs=records,
+        js=f"(records) => {{ window.heuristDone && window.heuristDone(records, {noun!r}); }}",
+        api_visibility="private",
+    )
