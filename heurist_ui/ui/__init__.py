@@ -56,6 +56,8 @@ def build(studio: Studio) -> gr.Blocks:
                 with gr.Column(min_width=0, elem_id="studio-settings"):
                     generator = generate.render(studio, top)
                     api_key = api_key or key.render(has_key)
+                with gr.Column(min_width=0, elem_id="studio-record"):
+                    shown.details.render()
             with gr.Tab("Compare", id="compare"):
                 grid = compare.render(studio)
             with gr.Tab("PNG info", id="png-info"):

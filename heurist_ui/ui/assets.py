@@ -12,6 +12,7 @@ THEME = gr.themes.Soft().set(
     button_primary_background_fill="*primary_600",
     button_primary_background_fill_hover="*primary_700",
     body_text_color_subdued="*neutral_600",
+    color_accent="*primary_600",
     checkbox_label_background_fill_selected="*primary_600",
     checkbox_label_text_color_selected="white",
     block_title_text_color_dark="*primary_100",
@@ -24,13 +25,15 @@ CSS = """
    beside them on a desk; top, results, settings one under the other on a phone. */
 #studio { display: grid !important; gap: var(--layout-gap, 16px); align-items: start;
           grid-template-columns: minmax(0, 5fr) minmax(0, 6fr);
-          grid-template-areas: "top results" "settings results"; }
+          grid-template-areas: "top results" "settings results" "settings record";
+          grid-template-rows: auto auto 1fr; }
 #studio > #studio-top { grid-area: top; }
+#studio > #studio-record { grid-area: record; }
 #studio > #studio-results { grid-area: results; }
 #studio > #studio-settings { grid-area: settings; }
 @media (max-width: 820px) {
   #studio { grid-template-columns: minmax(0, 1fr);
-            grid-template-areas: "top" "results" "settings"; }
+            grid-template-areas: "top" "results" "settings" "record"; }
   #gallery { height: 60vh !important; }
 }
 /* A visible focus on every control, for keyboard users. */

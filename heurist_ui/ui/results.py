@@ -51,7 +51,9 @@ def render() -> Results:
         clear = gr.Button("🗑 Clear", size="sm", elem_id="clear-results")
         notify = gr.Button("🔔 Notify me when done", size="sm", elem_id="notify-btn")
     link = gr.Textbox(label="Link", visible=False, buttons=["copy"], elem_id="link")
-    details = gr.Markdown(visible=False, elem_id="details")
+    # Placed by the page (ui/__init__.py): under the results on a desk, after the settings on a
+    # phone, so that opening a record moves nothing a user aims at.
+    details = gr.Markdown(visible=False, elem_id="details", render=False)
     link_query = gr.Textbox(visible=False)
     return Results(
         gallery,
