@@ -210,3 +210,25 @@ def test_no_key_is_a_clear_error(sandbox):
 def test_messages_carry_no_key():
     messages = build_messages(EnhanceRequest("a fox", "sdxl", LLM))
     assert "SECRET" not in json.dumps(messages)
+
+
+@pytest.mark.parametrize(
+    ("answer", "language", "prompt"),
+    [
+        ("[from French] a fox, snow", "French", "a fox, snow"),
+        ("[From Japanese]a fox in the snow", "Japanese", "a fox in the snow"),
+        ("[from English] a fox, snow", None, "a fox, snow"),
+        ("a fox, snow", None, "a fox, snow"),
+    ],
+)
+def test_a_translated_description_is_said_and_its_marker_taken_off(answer, language, prompt):
+    from heurist_ui.enhance import split_translation
+
+    assert split_translation(answer)[0] == language
+    assert clean_answer(answer, request()) == prompt
+
+
+def test_the_instructions_ask_for_an_english_prompt_whatever_the_language():
+    for family in ("sdxl", "flux"):
+        system = build_messages(request(family=family))[0]["content"]
+        assert "Always write the prompt in English" in system and "[from <language>]" in system

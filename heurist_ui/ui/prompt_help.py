@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -125,7 +126,15 @@ def enhance_handler(studio: Studio) -> Callable[..., tuple]:
     ) -> tuple:
         levels = (stylization, detail, color, lighting)  # LEVEL_NAMES' order
         text = enhance_text(
-            studio, prompt, model_id, llm, *levels, must_include, api_key, request=request
+            studio,
+            prompt,
+            model_id,
+            llm,
+            *levels,
+            must_include,
+            api_key,
+            request=request,
+            on_translation=say_translated,
         )
         state = {"prompt": text, "description": (prompt or "").strip(), "llm": llm}
         return text, state, gr.update(visible=True)
@@ -146,10 +155,12 @@ def enhance_text(
     api_key: Any = "",
     *,
     request: gr.Request | None = None,
+    on_translation: Callable[[str], None] | None = None,
 ) -> str:
     """The enhanced prompt for the model's family, or a gr.Error that leaves the form alone.
 
     On the server's key, an enhancement counts as one image against the visitor's rate limit.
+    A description in another language gives an English prompt; on_translation hears which.
     """
     key = str(api_key or "").strip() or None
     if key is None and not studio.client.has_key:
@@ -169,9 +180,19 @@ def enhance_text(
             color=color,
             lighting=lighting,
         )
-        return studio.enhancer.enhance(request, api_key=key)
+        text, language = studio.enhancer.enhance_noted(request, api_key=key)
     except HeuristError as error:
         raise user_error(str(error), title="Enhance failed") from None
+    if language and on_translation is not None:
+        on_translation(language)
+    return text
+
+
+def say_translated(language: str) -> None:
+    """Tell the user their description was translated (the language named by the LLM, as
+    plain words only)."""
+    name = re.sub(r"[^\w \-]", "", language)[:40].strip() or "another language"
+    gr.Info(f"Your description was in {name}: Enhance wrote the prompt in English.")
 
 
 def rest_endpoint(studio: Studio) -> Callable[..., str]:
