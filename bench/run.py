@@ -35,6 +35,7 @@ from bench.figures import (
 )
 from bench.hostile import measure_hostile
 from bench.noise import CpuMeter
+from bench.page import measure_page
 from bench.procs import BenchError, Procs, app_env, spawn_app, start_sandbox, wait_until_serving
 from bench.report import (
     QUICK_RESULTS_PATH,
@@ -148,6 +149,8 @@ def measure_all(procs: Procs, latency: float, plan: Plan) -> list[Row]:
     procs.stop(app)
     progress("start-up")
     rows.append(measure_startup(procs, sandbox.url, plan.startup_runs))
+    progress("page")
+    rows += measure_page(procs, sandbox.url, loads=max(3, plan.startup_runs * 2), memory_loads=20)
     progress("memory")
     rows.append(measure_memory(procs, sandbox.url, latency, plan.memory_images))
     rows += measure_soak(

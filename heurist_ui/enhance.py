@@ -64,14 +64,22 @@ SD_INSTRUCTIONS = (
     "You write prompts for Stable Diffusion image models. Answer with the prompt only: "
     "comma-separated tags and short phrases, at most 15, most important first (subject, then "
     "style, lighting, composition). No sentences, no explanations, no quotes. You may weight "
-    f"a key tag like (tag:1.2), never above {MAX_SD_WEIGHT}."
+    f"a key tag like (tag:1.2), never above {MAX_SD_WEIGHT}. "
 )
 FLUX_INSTRUCTIONS = (
     "You write prompts for the FLUX image model. Answer with the prompt only: one direct "
     "visual description in plain sentences, under 50 words, using photographic or "
     "illustration terms. Do not start with 'create' or 'an image of'; no quotes, no "
-    "explanations, no weights."
+    "explanations, no weights. "
 )
+# Any language in, an English prompt out; a translation says so with a marker we take off.
+TRANSLATION = (
+    "Always write the prompt in English. If the description is not in English, translate "
+    "it, and begin your answer with [from <language>], e.g. [from French]."
+)
+SD_INSTRUCTIONS += TRANSLATION
+FLUX_INSTRUCTIONS += TRANSLATION
+_TRANSLATED = re.compile(r"^\[from ([^\]]{1,40})\]\s*", re.IGNORECASE)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _WEIGHT = re.compile(r"\(([^():]+):\s*([0-9]*\.?[0-9]+)\)")
@@ -158,9 +166,19 @@ def build_messages(request: EnhanceRequest) -> list[dict[str, str]]:
     return [{"role": "system", "content": system}, {"role": "user", "content": "\n".join(lines)}]
 
 
+def split_translation(answer: Any) -> tuple[str | None, str]:
+    """(the language the description was translated from, or None; the rest of the answer)."""
+    text = _CONTROL.sub(" ", str(answer or "")).strip()
+    found = _TRANSLATED.match(text)
+    if not found:
+        return None, text
+    language = " ".join(found.group(1).split()).strip(".:")
+    return (language if language.lower() != "english" else None), text[found.end() :]
+
+
 def clean_answer(answer: Any, request: EnhanceRequest) -> str:
     """The prompt in the answer: unwrapped, unquoted, weights capped, must-include kept."""
-    text = _CONTROL.sub(" ", str(answer or "")).strip()
+    _, text = split_translation(answer)
     text = _FENCE.sub("", text).strip()
     if text.startswith("{"):
         text = _from_json(text)
@@ -239,6 +257,12 @@ class PromptEnhancer:
 
     def enhance(self, request: EnhanceRequest, *, api_key: str | None = None) -> str:
         """The enhanced prompt; raises HeuristError (never with the key in it)."""
+        return self.enhance_noted(request, api_key=api_key)[0]
+
+    def enhance_noted(
+        self, request: EnhanceRequest, *, api_key: str | None = None
+    ) -> tuple[str, str | None]:
+        """(the enhanced prompt, the language it was translated from or None)."""
         key = check_key(api_key or self.settings.api_key)
         from .gateway import complete
 
@@ -255,4 +279,6 @@ class PromptEnhancer:
         except (AttributeError, IndexError, TypeError):
             answer = None
         # A gateway that echoes its request would hand the key (or its user id) to the visitor.
-        return clean_answer(redact(str(answer or ""), key), request)
+        answer = redact(str(answer or ""), key)
+        language, _ = split_translation(answer)
+        return clean_answer(answer, request), language

@@ -147,7 +147,7 @@ COUNT = Setting(
     "num_images",
     "Images",
     f"images per prompt, 1 to {MAX_IMAGES}; each {{a|b}} variation makes this many",
-    "n",
+    "images",
     "--num-images",
     "count",
     "int",

@@ -36,7 +36,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
-VIEWPORT = {"width": 1400, "height": 1000}
+DESK = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
 
 
 def free_port() -> int:
@@ -45,8 +46,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def studio_batch(page) -> None:
-    """assets/screenshot.png: the generator after a batch of four."""
+def studio_batch(page, name: str = "screenshot.png") -> None:
+    """assets/screenshot.png (a desk) or screenshot-phone.png: the studio after a batch of four,
+    as the screen shows it."""
     page.get_by_label("Prompt", exact=True).fill(
         "a lighthouse at dusk, volumetric light, oil painting"
     )
@@ -57,21 +59,20 @@ def studio_batch(page) -> None:
     expect(page.locator("#gallery").get_by_role("button", name="Thumbnail 4 of 4")).to_be_visible()
     expect(page.get_by_role("progressbar")).to_have_count(0)
     page.mouse.move(0, 0)  # no hover highlight in the picture
-    page.screenshot(path=str(ASSETS / "screenshot.png"), full_page=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(ASSETS / name))
 
 
 def prompt_help(page) -> None:
-    """assets/enhance.png: a description enhanced by SmartGen, with the model's examples."""
+    """assets/enhance.png: a description enhanced by SmartGen, above Generate and the cost."""
     page.reload()
     expect(page.locator("#cost-line")).to_contain_text("credits", timeout=15_000)
     page.get_by_label("Prompt", exact=True).fill("a fox in the snow")
     page.get_by_role("button", name="✨ Enhance").click()
     # The first Enhance imports openai: seconds on a busy machine, beyond expect's default 5 s.
-    restore = page.get_by_role("button", name="↩ Restore description")
-    expect(restore).to_be_visible(timeout=30_000)
-    page.get_by_text("Enhance settings").click()
+    expect(page.get_by_role("button", name="↩ Restore description")).to_be_visible(timeout=30_000)
     page.mouse.move(0, 0)
-    top, bottom = page.locator("#prompt").bounding_box(), page.locator("#style").bounding_box()
+    top, bottom = page.locator("#prompt").bounding_box(), page.locator("#cost-line").bounding_box()
     clip = {
         "x": top["x"] - 8,
         "y": top["y"] - 8,
@@ -132,7 +133,11 @@ def main() -> int:
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                page = browser.new_page(viewport=VIEWPORT)
+                page = browser.new_page(viewport=PHONE)
+                page.goto(url)
+                expect(page.locator("#cost-line")).to_contain_text("credits", timeout=15_000)
+                studio_batch(page, "screenshot-phone.png")
+                page = browser.new_page(viewport=DESK)
                 page.goto(url)
                 expect(page.locator("#cost-line")).to_contain_text("credits", timeout=15_000)
                 studio_batch(page)

@@ -133,9 +133,15 @@ def thumbnails(page):
     return page.locator("#gallery").get_by_role("button", name=THUMBNAIL)
 
 
-def history_cells(page, text: str):
-    """The visible history table cells showing text (the table keeps hidden copies too)."""
-    return page.get_by_text(text, exact=True).filter(visible=True)
+def open_history(page):
+    """Open the history panel; its images, by their captions."""
+    page.get_by_text("History (this browser", exact=False).first.click()
+    return page.locator("#history-gallery button[aria-label^='Thumbnail'] img")
+
+
+def history_items(page, text: str):
+    """The history's images whose caption holds text."""
+    return page.locator(f"#history-gallery button[aria-label^='Thumbnail'] img[alt*='{text}']")
 
 
 def set_slider(page, label: str, value: int) -> None:
@@ -220,11 +226,11 @@ def test_ctrl_enter_generates_and_history_survives_a_page_reload(page, app_sandb
     expect(thumbnails(page)).to_have_count(1)
     settle(page)  # a second, unwanted run would have been sent before this event
     assert len(app_sandbox.submissions) == 1
-    page.get_by_text("History (this browser, last 50)").click()
-    expect(history_cells(page, prompt)).not_to_have_count(0)
+    open_history(page)
+    expect(history_items(page, prompt)).to_have_count(1)
     page.reload()
-    page.get_by_text("History (this browser, last 50)").click()
-    expect(history_cells(page, prompt)).not_to_have_count(0)
+    open_history(page)
+    expect(history_items(page, prompt)).to_have_count(1)
 
 
 def test_a_history_row_whose_image_was_deleted_restores_and_says_so(page, app, app_sandbox):
@@ -237,8 +243,9 @@ def test_a_history_row_whose_image_was_deleted_restores_and_says_so(page, app, a
     saved.unlink()  # as retention does once the folder is over its cap
     prompt_box(page).fill("something else")
 
-    page.get_by_text("History (this browser, last 50)").click()
-    history_cells(page, prompt).first.click()
+    open_history(page)
+    history_items(page, prompt).first.click()
+    page.get_by_role("button", name="Restore its settings").click()
 
     expect(page.get_by_text("no longer kept here", exact=False)).to_be_visible()
     expect(prompt_box(page)).to_have_value(prompt)
@@ -393,13 +400,13 @@ def test_history_survives_a_restart_of_the_server(browser, app_sandbox, tmp_path
             prompt_box(page).fill(prompt)
             page.get_by_role("button", name="Generate", exact=True).click()
             expect(thumbnails(page)).to_have_count(1)
-            page.get_by_text("History (this browser, last 50)").click()
-            expect(history_cells(page, prompt)).not_to_have_count(0)
+            open_history(page)
+            expect(history_items(page, prompt)).to_have_count(1)
         with running_studio(app_sandbox, tmp_path / "b", api_key=SANDBOX_KEY, port=port) as app:
             page.reload()
             expect(page.locator("#cost-line")).to_contain_text("credits")
-            page.get_by_text("History (this browser, last 50)").click()
-            expect(history_cells(page, prompt)).not_to_have_count(0)
+            open_history(page)
+            expect(history_items(page, prompt)).to_have_count(1)
     finally:
         context.close()
 
@@ -550,7 +557,7 @@ def test_a_prompt_with_markup_stays_text_in_the_record_and_the_history(page, app
     expect(thumbnails(page)).to_have_count(1)
     thumbnails(page).first.click()
     expect(page.locator("#details")).to_contain_text(prompt)
-    page.get_by_text("History (this browser, last 50)").click()
-    expect(history_cells(page, prompt)).not_to_have_count(0)
+    open_history(page)
+    expect(history_items(page, "bold fox")).to_have_count(1)  # its caption, as text
     expect(page.locator("#bold")).to_have_count(0)
     expect(page.locator("#details a")).to_have_count(0)

@@ -243,3 +243,25 @@ def test_a_short_user_id_in_an_error_body_is_not_shown(make_enhancer, sandbox):
     message = str(raised.value)
     assert "(500)" in message and "has no quota" in message
     assert "u7" not in message and "XY" not in message
+
+
+@pytest.mark.parametrize(
+    ("answer", "language", "prompt"),
+    [
+        ("[from French] a fox, snow", "French", "a fox, snow"),
+        ("[From Japanese]a fox in the snow", "Japanese", "a fox in the snow"),
+        ("[from English] a fox, snow", None, "a fox, snow"),
+        ("a fox, snow", None, "a fox, snow"),
+    ],
+)
+def test_a_translated_description_is_said_and_its_marker_taken_off(answer, language, prompt):
+    from heurist_ui.enhance import split_translation
+
+    assert split_translation(answer)[0] == language
+    assert clean_answer(answer, request()) == prompt
+
+
+def test_the_instructions_ask_for_an_english_prompt_whatever_the_language():
+    for family in ("sdxl", "flux"):
+        system = build_messages(request(family=family))[0]["content"]
+        assert "Always write the prompt in English" in system and "[from <language>]" in system

@@ -18,21 +18,27 @@ from heurist_ui.ui.controls import (
     aspect_sizes,
     cost_line,
     insert_trigger,
-    model_changed,
-    model_defaults,
+    model_bounds,
+    model_picked,
+    model_shown,
 )
 
 
-def test_cost_line_shows_per_image_and_batch_credits(studio):
+def test_cost_line_shows_per_image_and_batch_credits_at_heurists_prices(studio):
     line = cost_line(studio.catalogs, SDXL, 1024, 512, 30, 4)
-    assert credit_figures(line) == [0.75, 3.00]
-    assert "0.75" in line and "3.00" in line and "4 images" in line
+    # SDXL is 0.05 credits for 1024x1024 at 20 steps on the credits page: half the pixels,
+    # 1.5 times the steps.
+    assert credit_figures(line) == [0.0375, 0.15]
+    assert "0.0375 credits ($0.000375)" in line and "0.15 credits ($0.0015)" in line
+    assert "4 images" in line
 
 
-def test_cost_line_for_one_image_says_image_not_images(studio):
+def test_cost_line_gives_one_price_and_the_seed_unit_only_as_a_small_note(studio):
     line = cost_line(studio.catalogs, SDXL, 1024, 512, 30, 1)
-    assert credit_figures(line) == [0.75, 0.75]
-    assert "1 image " in line
+    first, note = line.split("\n")
+    assert credit_figures(line) == [0.0375, 0.0375] and "1 image " in first
+    assert "0.75" not in first  # the seed document's unit, 20 times larger, is not a price
+    assert note.startswith("<small>") and "0.75 per image in the seed document's" in note
 
 
 @pytest.mark.parametrize(
@@ -74,14 +80,13 @@ def test_cost_line_gives_a_hint_for_out_of_range_input(studio, args):
 
 
 def test_flux_hides_the_negative_prompt(studio):
-    width, height, neg_prompt, lora_row, _ = model_changed(studio.catalogs, FLUX, 1024, 1024)
-    assert neg_prompt["visible"] is False
+    neg_prompt, lora_row, _ = model_shown(studio.catalogs, FLUX)
+    assert neg_prompt == {"visible": False, "__type__": "update"}  # a visibility, never a value
     assert lora_row["visible"] is False
-    assert width["maximum"] == 2048 and height["maximum"] == 2048
 
 
 def test_sdxl_shows_the_negative_prompt(studio):
-    _, _, neg_prompt, lora_row, _ = model_changed(studio.catalogs, SDXL, 1024, 1024)
+    neg_prompt, lora_row, _ = model_shown(studio.catalogs, SDXL)
     assert neg_prompt["visible"] is True
     assert lora_row["visible"] is False
 
@@ -90,35 +95,39 @@ def test_sdxl_shows_the_negative_prompt(studio):
     ("model_id", "trigger"), [(FLUX_LORA, "heuristai logo"), (SD15_LORA, "magusdevon")]
 )
 def test_lora_shows_trigger_words_and_keywords(studio, model_id, trigger):
-    _, _, _, lora_row, lora_help = model_changed(studio.catalogs, model_id, 512, 512)
+    _, lora_row, lora_help = model_shown(studio.catalogs, model_id)
     assert lora_row["visible"] is True
     assert trigger in lora_help["value"]
     assert "Recommended keywords" in lora_help["value"]
 
 
-def test_model_change_bounds_the_size_by_the_models_maxima(studio):
-    width, height, *_ = model_changed(studio.catalogs, SDXL, 2048, 1536)
+def test_model_bounds_set_the_maxima_and_change_only_sizes_above_them(studio):
+    width, height = model_bounds(studio.catalogs, SDXL, 2048, 768)
     assert (width["maximum"], height["maximum"]) == (1024, 1024)
-    assert (width["value"], height["value"]) == (1024, 1024)
-    width, height, *_ = model_changed(studio.catalogs, FLUX, 4096, 640)
-    assert (width["value"], height["value"]) == (2048, 640)
+    assert width["value"] == 1024 and "value" not in height  # a size within bounds is kept
+    width, height = model_bounds(studio.catalogs, FLUX, 4096, 640)
+    assert width["value"] == 2048 and "value" not in height
 
 
 def test_unknown_model_changes_nothing(studio):
-    updates = model_changed(studio.catalogs, "no-such-model", 512, 512)
-    assert [changed(u) for u in updates[:3]] == [{}, {}, {}]
+    assert [changed(u) for u in model_shown(studio.catalogs, "no-such-model")[::2]] == [{}, {}]
+    assert [changed(u) for u in model_picked(studio.catalogs, "no-such-model")] == [{}] * 7
 
 
-def test_model_defaults_apply_the_recommended_settings(studio):
-    width, height, steps, guidance, neg_prompt = model_defaults(studio.catalogs, "PepeXL")
+def test_picking_a_model_applies_every_recommended_setting_in_one_update(studio):
+    width, height, steps, guidance, neg_prompt, lora_row, _ = model_picked(
+        studio.catalogs, "PepeXL"
+    )
     assert (width["value"], height["value"]) == (680, 1024)
+    assert (width["maximum"], height["maximum"]) == (1024, 1024)
     assert (steps["value"], guidance["value"]) == (20, 5.0)
     assert neg_prompt["value"] == "(worst quality: 1.4), bad quality, nsfw"
+    assert neg_prompt["visible"] is True and lora_row["visible"] is True
 
 
-def test_model_defaults_clear_the_negative_prompt_for_flux(studio):
-    *_, neg_prompt = model_defaults(studio.catalogs, FLUX)
-    assert neg_prompt["value"] == ""
+def test_picking_flux_clears_and_hides_the_negative_prompt(studio):
+    *_, neg_prompt, _, _ = model_picked(studio.catalogs, FLUX)
+    assert neg_prompt["value"] == "" and neg_prompt["visible"] is False
 
 
 def test_insert_trigger_adds_the_words_once(studio):
@@ -145,16 +154,16 @@ def test_unknown_aspect_preset_changes_nothing(studio):
     assert [changed(u) for u in aspect_sizes(studio.catalogs, "5:4", SDXL)] == [{}, {}]
 
 
-def test_cost_line_adds_heurists_current_prices_in_credits_and_dollars(studio):
+def test_cost_line_is_in_heurists_current_credits_and_dollars(studio):
     line = cost_line(studio.catalogs, FLUX, 1024, 1024, 20, 4)
-    assert "At Heurist's current prices: 0.2 credits ($0.002) per image" in line
-    assert "0.8 credits ($0.008) in all" in line
+    assert "0.2 credits ($0.002)** per image" in line
+    assert "0.8 credits ($0.008)** for 4 images" in line
 
 
 def test_cost_line_counts_variations(studio):
     line = cost_line(studio.catalogs, SDXL, 1024, 1024, 20, 2, "a {red|green|blue} kite")
     assert "3 variations × 2 images = 6 images" in line
-    assert credit_figures(line) == [1.0, 6.0]
+    assert credit_figures(line) == [0.05, 0.3]
 
 
 def test_cost_line_explains_unbalanced_braces(studio):
@@ -167,3 +176,17 @@ def test_steps_above_35_carry_a_note(steps, noted):
 
     info = steps_note(steps)["info"]
     assert (info is not None and "at most 35" in info) == noted
+
+
+def test_a_raw_input_stays_raw_when_gradio_remakes_it_for_a_session():
+    import gradio as gr
+
+    from heurist_ui.ui.controls import raw_input
+
+    with gr.Blocks():
+        width = raw_input(gr.Slider(64, 2048, value=512))
+    # What Gradio does when an event sets the slider's maximum for one session:
+    remade = gr.Slider(**{**width.constructor_args, "maximum": 1024, "render": False})
+    assert remade.preprocess(1320) == 1320  # our validation, per model, says what is wrong
+    with pytest.raises(gr.Error):
+        gr.Slider(64, 1024).preprocess(1320)  # other sliders keep Gradio's check

@@ -9,7 +9,7 @@ from ui_helpers import (
 )
 
 from heurist_ui.params import SETTING_FIELDS
-from heurist_ui.ui.form import apply_settings
+from heurist_ui.ui.form import FORM_FIELDS, apply_settings, form_notes, form_values
 
 
 def test_apply_settings_restores_every_field(studio):
@@ -24,20 +24,21 @@ def test_apply_settings_restores_every_field(studio):
         "seed": 1234,
         "job_id": "heurist-ui-x",
     }
-    *updates, style = apply_settings(studio.catalogs, record)
+    *updates, count, style = apply_settings(studio.catalogs, record)
     assert len(updates) == len(SETTING_FIELDS)
     restored = {key: update["value"] for key, update in zip(SETTING_FIELDS, updates, strict=True)}
     assert restored == {key: record[key] for key in SETTING_FIELDS}
     assert updates[SETTING_FIELDS.index("width")]["maximum"] == 2048
     assert style["value"] == "None"  # the restored prompt is the one sent, style included
+    assert count["value"] == 1  # a record without its batch's count is one image
 
 
 def test_apply_settings_keeps_the_current_model_when_unknown_and_warns(studio):
     with pytest.warns(UserWarning, match="not offered"):
-        *updates, _ = apply_settings(
+        updates = apply_settings(
             studio.catalogs, {"prompt": "a red fox", "model_id": "Gone", "seed": 7}
         )
-    by_key = dict(zip(SETTING_FIELDS, updates, strict=True))
+    by_key = dict(zip(FORM_FIELDS, updates, strict=True))
     assert changed(by_key["model_id"]) == {}
     assert by_key["prompt"]["value"] == "a red fox"
     assert by_key["seed"]["value"] == 7
@@ -51,3 +52,21 @@ def test_apply_settings_restores_the_template_of_variations(studio):
     record = {"prompt": "a red kite", "prompt_template": "a {red|blue} kite", "model_id": "SDXL"}
     updates = apply_settings(studio.catalogs, record)
     assert updates[SETTING_FIELDS.index("prompt")]["value"] == "a {red|blue} kite"
+
+
+def test_a_styled_batchs_record_restores_the_prompts_as_typed_the_style_and_the_count(studio):
+    notes = form_notes("a {red|blue} kite", "", "Watercolor", 3)
+    record = {
+        "prompt": "watercolor painting of a red kite",
+        "prompt_template": "watercolor painting of a {red|blue} kite",
+        "neg_prompt": "photo, photorealistic",
+        "model_id": "SDXL",
+        "seed": 5,
+        "job_id": "heurist-ui-y",
+        **notes,
+    }
+    values = form_values(record)
+    assert values["prompt"] == "a {red|blue} kite" and values["neg_prompt"] == ""
+    assert values["style"] == "Watercolor" and values["num_images"] == 3
+    updates = dict(zip(FORM_FIELDS, apply_settings(studio.catalogs, record), strict=True))
+    assert updates["style"]["value"] == "Watercolor" and updates["num_images"]["value"] == 3

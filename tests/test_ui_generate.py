@@ -123,18 +123,44 @@ def test_batches_started_on_one_page_are_shown_together(studio, sandbox):
 
     first, second = asyncio.run(both())
     _, records = second[-1]
-    assert [record["prompt"] for record in records] == ["first", "first", "second"]
+    assert [record["prompt"] for record in records] == ["second", "first", "first"]  # newest first
     assert len(first[-1][0]) == 2  # the first batch ended before the second's image came
 
 
-def test_a_batch_started_when_none_runs_replaces_the_page(studio):
-    handler = page_handler(studio, PageBatches())
+def test_every_batch_of_a_page_stays_newest_first_until_cleared(studio):
+    pages = PageBatches()
+    handler = page_handler(studio, pages)
+    request = gr.Request(session_hash="one-page")
+
+    async def run(prompt: str, count: int = 1) -> list:
+        args = generate_arguments(prompt=prompt, num_images=count)
+        return [view async for view in handler(**args, request=request)]
+
+    asyncio.run(run("earlier", 2))
+    gallery, records = asyncio.run(run("later"))[-1]
+    assert [record["prompt"] for record in records] == ["later", "earlier", "earlier"]
+    assert len(gallery) == 3
+    assert pages.view("another-page") == ([], [])  # each page sees its own
+    assert pages.clear("one-page") == ([], [])
+    _, records = asyncio.run(run("after clearing"))[-1]
+    assert [record["prompt"] for record in records] == ["after clearing"]
+    pages.forget("one-page")
+    assert pages.view("one-page") == ([], [])
+
+
+def test_a_page_keeps_at_most_its_newest_images(studio, monkeypatch):
+    from heurist_ui.ui import runs
+
+    monkeypatch.setattr(runs, "KEPT_IMAGES", 3)
+    pages = PageBatches()
+    handler = page_handler(studio, pages)
     request = gr.Request(session_hash="one-page")
 
     async def run(prompt: str) -> list:
-        args = generate_arguments(prompt=prompt)
+        args = generate_arguments(prompt=prompt, num_images=2)
         return [view async for view in handler(**args, request=request)]
 
-    asyncio.run(run("earlier"))
-    _, records = asyncio.run(run("later"))[-1]
-    assert [record["prompt"] for record in records] == ["later"]
+    for n in range(4):
+        asyncio.run(run(f"batch {n}"))
+    _, records = pages.view("one-page")
+    assert [record["prompt"] for record in records] == ["batch 3"] * 2 + ["batch 2"] * 2

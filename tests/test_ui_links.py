@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
-from ui_helpers import FLUX, make_record
+from ui_helpers import FLUX, changed, make_record
 
-from heurist_ui.params import SETTING_FIELDS
+from heurist_ui.ui.form import FORM_FIELDS
 from heurist_ui.ui.links import apply_link, record_query, settings_from_query
 
 
@@ -35,7 +35,19 @@ def test_an_unknown_model_in_a_link_is_ignored_with_a_notice(studio):
 
 def test_apply_link_updates_the_form_in_order(studio, recwarn):
     updates = apply_link(studio.catalogs, {"prompt": "a fox", "model": FLUX, "height": "2048"})
-    by_name = dict(zip(SETTING_FIELDS, updates, strict=False))
+    by_name = dict(zip(FORM_FIELDS, updates, strict=True))
     assert by_name["prompt"]["value"] == "a fox" and by_name["model_id"]["value"] == FLUX
     assert by_name["height"] == {"value": 2048, "maximum": 2048, "__type__": "update"}
-    assert len(updates) == len(SETTING_FIELDS) + 1
+    assert by_name["style"]["value"] == "None" and changed(by_name["num_images"]) == {}
+
+
+def test_a_link_carries_the_style_and_the_count_of_a_record(studio):
+    record = make_record(3, style="Anime", form_prompt="a {red|blue} kite", images="4")
+    record["form_neg_prompt"] = "blurry"
+    query = {name: values[0] for name, values in parse_qs(record_query(record)).items()}
+    assert query["style"] == "Anime" and query["images"] == "4"
+    assert query["prompt"] == "a {red|blue} kite" and query["neg_prompt"] == "blurry"
+    settings, ignored = settings_from_query(studio.catalogs, query)
+    assert ignored == [] and settings["style"] == "Anime" and settings["num_images"] == 4
+    _, ignored = settings_from_query(studio.catalogs, {"style": "Nope", "images": "9"})
+    assert ignored == ["style 'Nope' (not a style here)", "images '9' (1 to 8)"]

@@ -23,6 +23,7 @@ from . import (
 from .errors import check_input_count
 from .gradio_private import apply_gradio_fixes
 from .launch import launch_options
+from .runs import PageBatches, wire_clear
 from .studio import Studio
 
 __all__ = ["Studio", "build", "launch_options"]
@@ -34,7 +35,7 @@ def build(studio: Studio) -> gr.Blocks:
     """The page: a header, one tab per feature, then the events within and between them."""
     # Saved images are served from the output folder as they are: without this, Gradio copies
     # each one into its cache as well, and every image is stored (and hashed) twice.
-    gr.set_static_paths([studio.runner.output_dir])
+    gr.set_static_paths([studio.runner.output_dir, history.IMAGE_GONE_FILE])
     apply_gradio_fixes()
     with gr.Blocks(
         title="Heurist Studio",
@@ -44,13 +45,21 @@ def build(studio: Studio) -> gr.Blocks:
     ) as demo:
         _header(studio.sandbox)
         with gr.Tabs() as tabs:
-            with gr.Tab("Generate", id="generate"), gr.Row(equal_height=False):
-                with gr.Column(scale=5, min_width=320):
-                    generator = generate.render(studio)
-                    api_key = key.render(studio.client.has_key)
-                with gr.Column(scale=6, min_width=320):
+            # Laid out by CSS (assets.py): on a desk the top and the settings on the left, the
+            # results beside them; on a phone the top, the results, then the settings.
+            with gr.Tab("Generate", id="generate"), gr.Row(elem_id="studio"):
+                has_key = studio.client.has_key
+                with gr.Column(min_width=0, elem_id="studio-top"):
+                    api_key = None if has_key else key.render(has_key)  # a new user's first need
+                    top = generate.render_top()
+                with gr.Column(min_width=0, elem_id="studio-results"):
                     shown = results.render()
-                    past = history.render()
+                    past = history.render(studio.catalog.names)
+                with gr.Column(min_width=0, elem_id="studio-settings"):
+                    generator = generate.render(studio, top)
+                    api_key = api_key or key.render(has_key)
+                with gr.Column(min_width=0, elem_id="studio-record"):
+                    shown.details.render()
             with gr.Tab("Compare", id="compare"):
                 grid = compare.render(studio)
             with gr.Tab("PNG info", id="png-info"):
@@ -64,13 +73,16 @@ def build(studio: Studio) -> gr.Blocks:
         generate.wire_form(demo, studio, generator)
         key.wire(demo, api_key)
         prompt_help.wire(studio, generator.help, form, form.style, api_key)
-        run = generate.wire_run(studio, generator, api_key, shown)
+        pages = PageBatches()
+        run = generate.wire_run(studio, generator, api_key, shown, pages)
+        wire_clear(demo, pages, shown.gallery, shown.records, shown.clear)
         results.wire(shown, form, studio.catalogs)
         links.wire(demo, studio.catalogs, form, shown, generator.link)
-        history.wire(
-            demo, past, run, shown.records, form, studio.catalogs, studio.runner.output_dir
-        )
-        compare.wire(studio, grid, api_key, form, tabs)
+        compared = compare.wire(studio, grid, api_key, form, tabs)
+        runs = {"generate": (run, shown.records), "compare": (compared, grid.records)}
+        history.wire(past, runs, form, studio.catalogs, studio.runner.output_dir)
+        results.wire_done(run, shown.records, "image")
+        results.wire_done(compared, grid.records, "cell")
         png_info.wire(png, form, tabs, studio.catalogs)
         mcp_tools.wire(studio)
         video.wire(studio, clips, api_key)

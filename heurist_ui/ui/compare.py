@@ -13,6 +13,7 @@ from typing import Any
 import gradio as gr
 
 from ..compare import AXES, GridPlan, cell_thumbnail, save_grid
+from ..cost import Price, estimate_price
 from ..errors import HeuristError
 from ..plan import Plan, plan_grid_request
 from . import controls
@@ -22,6 +23,7 @@ from .key import NO_KEY_MESSAGE
 from .markup import as_text
 from .mcp_tools import hide_from_mcp
 from .results import record_markdown
+from .runs import counted
 from .studio import Studio, bind
 
 log = logging.getLogger(__name__)
@@ -163,8 +165,10 @@ def render(studio: Studio) -> ComparePanel:
     )
 
 
-def wire(studio: Studio, panel: ComparePanel, api_key: gr.Textbox, form: Form, tabs) -> None:
-    """Cost as the grid changes; Compare streams cells in; a cell's settings go to the form."""
+def wire(studio: Studio, panel: ComparePanel, api_key: gr.Textbox, form: Form, tabs) -> Any:
+    """Cost as the grid changes; Compare streams cells in; a cell's settings go to the form.
+
+    Returns the Compare run (its records go to the history)."""
     priced = [*panel.inputs, panel.triggers]
     gr.on(
         [field.change for field in priced],
@@ -204,6 +208,7 @@ def wire(studio: Studio, panel: ComparePanel, api_key: gr.Textbox, form: Form, t
         show_progress="hidden",
         **PRIVATE,
     ).then(fn=lambda: gr.Tabs(selected="generate"), outputs=tabs, **INSTANT)
+    return run
 
 
 def grid_plan(
@@ -241,17 +246,20 @@ def grid_cost(studio: Studio, *inputs: Any) -> str:
     try:
         plan = grid_plan(studio, *inputs[:10], triggers=inputs[10])
     except HeuristError as error:
-        return f"Cost: {as_text(str(error))}"
+        return f"Cost: **not runnable**: {as_text(str(error))}"
     grid = plan.grid
-    rows = grid.row_credits()
+    rows = [0.0] * len(grid.row_labels)
+    for cell in grid.cells:
+        p = cell.params
+        rows[cell.row] += estimate_price(p.model_type, p.width, p.height, p.num_iterations).credits
     per_row = " · ".join(
-        f"{as_text(label)}: {controls.format_credits(credits)}"
+        f"{as_text(label)}: {Price(credits)}"
         for label, credits in zip(grid.row_labels, rows, strict=True)
     )
     return (
-        f"**≈ {controls.format_credits(plan.credits)} credits** for {plan.summary} "
-        f"({len(rows)} × {len(grid.values)})  \n{per_row}  \n"
-        f"At Heurist's current prices: {plan.price} in all"
+        f"**≈ {plan.price}** for {plan.summary} ({len(rows)} × {len(grid.values)})  \n"
+        f"{per_row}  \n<small>{controls.PRICE_NOTE}; {controls.format_credits(plan.credits)} "
+        "in the seed document's standard unit.</small>"
     )
 
 
@@ -324,7 +332,7 @@ async def run_grid(
     grid = plan.grid
     images, errors, thumbnails = {}, {}, {}
     total = len(plan.jobs)
-    progress((0, total), desc=f"0 of {total} cells")
+    progress((0, total), desc=counted(0, total, "cell"), unit="cells")
     shown = time.monotonic()
     # The cells stay on disk, whatever the storage cap, until they are zipped.
     with studio.runner.retention.in_use() as held:
@@ -382,7 +390,7 @@ async def _stream_cells(
                 asyncio.to_thread(cell_thumbnail, plan, outcome.image.path)
             )
         done = len(images) + len(errors)
-        progress((done, total), desc=f"{done} of {total} cells")
+        progress((done, total), desc=counted(done, total, "cell"), unit="cells")
         # Cells finishing together are shown together (the caller throttles): each update
         # sends every cell again.
         if done < total:

@@ -36,6 +36,7 @@ ASPECT_PRESETS = {
     "3:2": 3 / 2,
     "2:3": 2 / 3,
 }
+PRICE_NOTE = "Heurist's current credits-page prices, 100 credits = $1"
 REFRESH_NOTES = {
     "remote": "Model list refreshed.",
     "cache": "Heurist's model list is unreachable: showing the last saved copy.",
@@ -51,11 +52,32 @@ def raw_input(component: C) -> C:
     (An instance override, not a subclass: Gradio writes a .pyi beside any component subclass.)
     """
     component.preprocess = _unchanged  # type: ignore[method-assign]
+    # Gradio remakes a component for the session when an event updates its properties (the
+    # size sliders' maxima): marked by a class, the remade one lets the value through too.
+    classes = [*(component.elem_classes or []), RAW_INPUT]
+    component.elem_classes = classes
+    component.constructor_args["elem_classes"] = classes
+    _let_marked_through(type(component))
     return component
+
+
+RAW_INPUT = "raw-input"
 
 
 def _unchanged(payload: Any) -> Any:
     return payload
+
+
+def _let_marked_through(cls: type) -> None:
+    original = cls.preprocess  # type: ignore[attr-defined]
+    if getattr(original, "lets_raw_input_through", False):
+        return
+
+    def preprocess(self: Any, payload: Any) -> Any:
+        return payload if RAW_INPUT in (self.elem_classes or []) else original(self, payload)
+
+    preprocess.lets_raw_input_through = True  # type: ignore[attr-defined]
+    cls.preprocess = preprocess  # type: ignore[attr-defined]
 
 
 # ---- components -------------------------------------------------------------------------
@@ -172,7 +194,8 @@ def cost_line(
     neg_prompt: Any = "",
     style: Any = None,
 ) -> str:
-    """The live estimate of the plan Generate would run: per image and in all, or the refusal."""
+    """The live estimate of the plan Generate would run, at Heurist's current prices in credits
+    and dollars, per image and in all (or the refusal); the seed document's unit as a note."""
     model = catalogs.current.find(model_id)
     if model is None:
         return "Cost: pick a model to see the estimate."
@@ -194,12 +217,11 @@ def cost_line(
     first, images = plan.jobs[0], len(plan.jobs)
     styled = f", style {as_text(style)}" if style and style != NO_STYLE else ""
     return (
-        f"**≈ {format_credits(plan.credits / images)} credits** per image · "
-        f"**{format_credits(plan.credits)} credits** for "
+        f"**≈ {Price(plan.price.credits / images)}** per image · **{plan.price}** for "
         f"{plan.summary} ({model.kind}, {first.width}×{first.height}, "
         f"{first.num_iterations} steps{styled})  \n"
-        f"At Heurist's current prices: {Price(plan.price.credits / images)} per image, "
-        f"{plan.price} in all"
+        f"<small>{PRICE_NOTE}; {format_credits(plan.credits / images)} per image in the seed "
+        "document's standard unit.</small>"
     )
 
 
@@ -213,19 +235,33 @@ def steps_note(steps: Any) -> Any:
     return gr.update(info=note if above else None)
 
 
-def model_changed(catalogs: CatalogStore, model_id: Any, width: Any, height: Any) -> tuple:
-    """Size bounds, negative-prompt visibility and LoRA help for the chosen model."""
+def model_shown(catalogs: CatalogStore, model_id: Any) -> tuple:
+    """What the model shows, never a value: negative prompt or not, its LoRA help.
+
+    Runs on every change of the model, a restore's included: the values are the restore's.
+    """
     model = catalogs.current.find(model_id)
     if model is None:
-        return gr.update(), gr.update(), gr.update(), gr.update(visible=False), gr.update()
-    d = model.defaults
+        return gr.update(), gr.update(visible=False), gr.update()
     return (
-        gr.update(maximum=d.max_width, value=min(_int_or(width, d.width), d.max_width)),
-        gr.update(maximum=d.max_height, value=min(_int_or(height, d.height), d.max_height)),
         gr.update(visible=model.takes_negative_prompt),
         gr.update(visible=model.is_lora and bool(model.autofill or model.recommend)),
         gr.update(value=lora_help(model)),
     )
+
+
+def model_bounds(catalogs: CatalogStore, model_id: Any, width: Any, height: Any) -> tuple:
+    """The size sliders' maxima for the model; a value only where it is above them."""
+    model = catalogs.current.find(model_id)
+    if model is None:
+        return gr.update(), gr.update()
+    d = model.defaults
+
+    def bound(value: Any, maximum: int) -> Any:
+        above = _int_or(value, 0) > maximum
+        return gr.update(maximum=maximum, **({"value": maximum} if above else {}))
+
+    return bound(width, d.max_width), bound(height, d.max_height)
 
 
 def lora_help(model: ModelInfo) -> str:
@@ -240,18 +276,25 @@ def lora_help(model: ModelInfo) -> str:
     return "  \n".join(lines)
 
 
-def model_defaults(catalogs: CatalogStore, model_id: Any) -> tuple:
-    """The model's recommended size, steps, guidance and negative prompt."""
+def model_picked(catalogs: CatalogStore, model_id: Any) -> tuple:
+    """A model picked by the user: its recommended size (and bounds), steps, guidance and
+    negative prompt, and what it shows; one update, so no other event races it.
+
+    For (width, height, steps, guidance, negative prompt, LoRA row, LoRA help).
+    """
     model = catalogs.current.find(model_id)
     if model is None:
-        return (gr.update(),) * 5
+        return (gr.update(),) * 7
     d = model.defaults
+    _, lora_row, lora_text = model_shown(catalogs, model_id)
     return (
         gr.update(value=d.width, maximum=d.max_width),
         gr.update(value=d.height, maximum=d.max_height),
         gr.update(value=d.num_iterations),
         gr.update(value=d.guidance_scale),
-        gr.update(value=d.neg_prompt or ""),
+        gr.update(value=d.neg_prompt or "", visible=model.takes_negative_prompt),
+        lora_row,
+        lora_text,
     )
 
 

@@ -8,15 +8,21 @@ from typing import Any
 
 import gradio as gr
 
+from ..batch import MAX_IMAGES
 from ..catalog import CatalogStore, ModelCatalog
 from ..params import SETTING_FIELDS
-from ..prompt_help import NO_STYLE
+from ..prompt_help import NO_STYLE, style_names
 from .errors import warn
 
 FORM_STORAGE = "heurist_ui_form"
 SAVE_FORM_JS = f"""
 (...values) => {{ localStorage.setItem("{FORM_STORAGE}", JSON.stringify(values)); }}
 """
+# What a record notes of the form beyond the settings sent, so a restore brings the form back
+# as it was: the prompts as typed (before a style wrapped them), the style, the image count.
+FORM_NOTES = ("form_prompt", "form_neg_prompt", "style", "images")
+# Every name a form's values go by, in Form.saved order.
+FORM_FIELDS = (*SETTING_FIELDS, "num_images", "style")
 
 
 @dataclass(frozen=True)
@@ -41,32 +47,61 @@ class Form:
 
     @property
     def saved(self) -> list[Any]:
-        """What the browser keeps across reloads, in the order it is stored."""
-        return [*self.settings, self.num_images]
+        """Every value of the form (FORM_FIELDS): what a reload keeps, a link or a restore sets."""
+        return [getattr(self, name) for name in FORM_FIELDS]
 
     @property
     def restorable(self) -> list[Any]:
-        """What apply_settings updates: the settings, then the style."""
-        return [*self.settings, self.style]
+        """What apply_settings updates: the whole form."""
+        return self.saved
+
+
+def form_notes(prompt: Any, neg_prompt: Any, style: Any, images: Any) -> dict[str, str]:
+    """The FORM_NOTES of a batch: what the record must add to restore the form exactly."""
+    notes = {"images": str(images)}
+    if style and style != NO_STYLE:
+        notes.update(style=str(style), form_prompt=str(prompt or ""))
+        notes["form_neg_prompt"] = str(neg_prompt or "")
+    return notes
+
+
+def form_values(record: Any) -> dict[str, Any]:
+    """The form's values (FORM_FIELDS) a record, history entry, infotext or link stands for.
+
+    The prompts come back as typed: before a style wrapped them, as {a|b} templates. A record
+    with a style but without the typed prompt (older ones) comes back with the prompt sent and
+    no style. Fields the record does not give are left out.
+    """
+    if not isinstance(record, dict):
+        return {}
+    typed = record.get("form_prompt") is not None
+    values = {name: record.get(name) for name in SETTING_FIELDS}
+    for name in ("prompt", "neg_prompt"):
+        as_typed = record.get(f"form_{name}") if typed else None
+        values[name] = (
+            as_typed if as_typed is not None else record.get(f"{name}_template") or record.get(name)
+        )
+    style = record.get("style")
+    if values["prompt"] is not None:
+        values["style"] = style if typed and style in style_names() else NO_STYLE
+    images = _whole(record.get("images") or record.get("num_images"))
+    if images is not None and 1 <= images <= MAX_IMAGES:
+        values["num_images"] = images
+    elif record.get("job_id"):  # a record is one image
+        values["num_images"] = 1
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def apply_settings(catalogs: CatalogStore, settings: Any) -> tuple:
-    """Form updates (for Form.restorable) that restore a record, history entry or infotext.
+    """Form updates (for Form.restorable) that restore a record, history entry, infotext or link.
 
-    A prompt expanded from {a|b} variations comes back as its template. A restored prompt is
-    the one that was sent, style included, so the style goes back to None.
+    Every field the record gives is set, with the model's size bounds; the rest are left alone.
     """
-    if not isinstance(settings, dict):
-        return (gr.update(),) * (len(SETTING_FIELDS) + 1)
-    settings = {
-        **settings,
-        "prompt": settings.get("prompt_template") or settings.get("prompt"),
-        "neg_prompt": settings.get("neg_prompt_template") or settings.get("neg_prompt"),
-    }
-    model = catalogs.current.find(settings.get("model_id"))
-    if settings.get("model_id") and model is None:
+    values = form_values(settings)
+    model = catalogs.current.find(values.get("model_id"))
+    if values.get("model_id") and model is None:
         warn(
-            f"Model {str(settings['model_id'])[:60]!r} is not offered by Heurist now: the "
+            f"Model {str(values['model_id'])[:60]!r} is not offered by Heurist now: the "
             "current model was kept."
         )
     maxima = (
@@ -76,13 +111,20 @@ def apply_settings(catalogs: CatalogStore, settings: Any) -> tuple:
     def update(name: str) -> Any:
         if name == "model_id":
             return gr.update(value=model.name) if model else gr.update()
-        if settings.get(name) is None:
+        if name not in values:
             return gr.update()
         bound = {"maximum": maxima[name]} if name in maxima else {}
-        return gr.update(value=settings[name], **bound)
+        return gr.update(value=values[name], **bound)
 
-    style = gr.update(value=NO_STYLE) if settings.get("prompt") is not None else gr.update()
-    return (*(update(name) for name in SETTING_FIELDS), style)
+    return tuple(update(name) for name in FORM_FIELDS)
+
+
+def _whole(value: Any) -> int | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return int(number) if number.is_integer() else None
 
 
 def restore_form_js(catalog: ModelCatalog) -> str:
@@ -94,7 +136,7 @@ def restore_form_js(catalog: ModelCatalog) -> str:
   if (location.search.length > 1) return current;  // a link's settings come instead
   if (!Array.isArray(saved) || saved.length !== current.length) return current;
   const models = {json.dumps(catalog.names)};
-  if (!models.includes(saved[{SETTING_FIELDS.index("model_id")}])) return current;
+  if (!models.includes(saved[{FORM_FIELDS.index("model_id")}])) return current;
   return saved.map((value, i) => (value === null || value === undefined ? current[i] : value));
 }}
 """

@@ -16,7 +16,7 @@ from ..plan import Plan, plan_images
 from ..prompt_help import NO_STYLE
 from . import controls, prompt_help
 from .errors import user_error
-from .form import SAVE_FORM_JS, Form, restore_form_js
+from .form import SAVE_FORM_JS, Form, form_notes, restore_form_js
 from .key import NO_KEY_MESSAGE
 from .mcp_tools import hide_from_mcp
 from .results import Results
@@ -48,46 +48,68 @@ class Generator:
     link: gr.Button
 
 
-def render(studio: Studio) -> Generator:
-    """The form, top to bottom: prompts, model, size, sampling, seed and count, cost, buttons."""
-    catalog = studio.catalog
-    start = catalog.default_model()
+@dataclass(frozen=True)
+class Top:
+    """What a user aims at first, together at the top: prompt, Generate and Stop, the cost."""
+
+    prompt: gr.Textbox
+    enhance: gr.Button
+    restore: gr.Button
+    generate: gr.Button
+    stop: gr.Button
+    cost: gr.Markdown
+
+
+def render_top() -> Top:
+    """The prompt with ✨ Enhance, then Generate and Stop, then the cost line."""
     prompt = gr.Textbox(
         label="Prompt",
         lines=3,
-        max_lines=12,
+        max_lines=8,
         placeholder="a lighthouse at dusk, volumetric light",
         elem_id="prompt",
         autofocus=True,
     )
-    enhance, restore, (llm, levels, must_include) = prompt_help.render_enhance(catalog)
-    examples = prompt_help.render_examples(start)
-    style, sent = prompt_help.render_style()
-    with gr.Row(visible=start.is_lora) as lora_row:
-        lora_help = gr.Markdown()
-        insert = gr.Button("Insert trigger words", size="sm", scale=0)
-    neg_prompt = gr.Textbox(
-        label="Negative prompt",
-        lines=2,
-        value=start.defaults.neg_prompt or "",
-        visible=start.takes_negative_prompt,
-    )
-    model, refresh = controls.model_picker(catalog, start)
-    width, height, aspect, swap = controls.size_controls(catalog, start)
-    steps, guidance = controls.sampling_controls(start)
-    with gr.Row():
-        seed, dice = controls.seed_control()
-        count = controls.raw_input(
-            gr.Slider(1, MAX_IMAGES, value=1, step=1, label="Images", scale=4)
-        )
-    cost = gr.Markdown(elem_id="cost-line")
-    with gr.Row():
+    enhance, restore = prompt_help.render_enhance_buttons()
+    with gr.Row(elem_id="run-row"):
         generate = gr.Button("Generate", variant="primary", scale=3, elem_id="generate-btn")
-        stop = gr.Button("Stop", variant="stop", scale=1, elem_id="stop-btn")
+        stop = gr.Button("Stop", variant="stop", scale=1, min_width=80, elem_id="stop-btn")
+    cost = gr.Markdown(elem_id="cost-line")
+    return Top(prompt, enhance, restore, generate, stop, cost)
+
+
+def render(studio: Studio, top: Top) -> Generator:
+    """The other settings, below the top: model, then groups that fold away; what appears
+    and disappears (LoRA help, the styled prompt, examples) comes last in its group."""
+    catalog = studio.catalog
+    start = catalog.default_model()
+    model, refresh = controls.model_picker(catalog, start)
+    with gr.Accordion("Size, steps, seed and count", open=True, elem_id="size-group"):
+        width, height, aspect, swap = controls.size_controls(catalog, start)
+        steps, guidance = controls.sampling_controls(start)
+        with gr.Row():
+            seed, dice = controls.seed_control()
+            count = controls.raw_input(
+                gr.Slider(1, MAX_IMAGES, value=1, step=1, label="Images", scale=4)
+            )
+    with gr.Accordion("Style, negative prompt, examples", open=True, elem_id="prompt-group"):
+        style, sent = prompt_help.render_style()
+        neg_prompt = gr.Textbox(
+            label="Negative prompt",
+            lines=2,
+            value=start.defaults.neg_prompt or "",
+            visible=start.takes_negative_prompt,
+        )
+        with gr.Row(visible=start.is_lora) as lora_row:
+            lora_help = gr.Markdown()
+            insert = gr.Button("Insert trigger words", size="sm", scale=0)
+        sent.render()
+        examples = prompt_help.render_examples(start)
+    llm, levels, must_include = prompt_help.render_enhance_settings(catalog)
     link = gr.Button("🔗 Link to these settings", size="sm")
-    form = Form(prompt, neg_prompt, model, width, height, steps, guidance, seed, count, style)
+    form = Form(top.prompt, neg_prompt, model, width, height, steps, guidance, seed, count, style)
     help_ = prompt_help.PromptHelp(
-        enhance, restore, llm, levels, must_include, gr.State(None), examples, sent
+        top.enhance, top.restore, llm, levels, must_include, gr.State(None), examples, sent
     )
     return Generator(
         form,
@@ -98,9 +120,9 @@ def render(studio: Studio) -> Generator:
         aspect,
         swap,
         dice,
-        cost,
-        generate,
-        stop,
+        top.cost,
+        top.generate,
+        top.stop,
         help_,
         link,
     )
@@ -126,20 +148,23 @@ def wire_form(demo: gr.Blocks, studio: Studio, panel: Generator) -> None:
         panel.cost,
         **INSTANT,
     )
-    follow_model = (
-        partial(controls.model_changed, catalogs),
-        [form.model_id, form.width, form.height],
-        [form.width, form.height, form.neg_prompt, panel.lora_row, panel.lora_help],
+    shown = [form.neg_prompt, panel.lora_row, panel.lora_help]
+    # Picking a model sets its recommended values, in one update; any other change of the
+    # model (a restore, a reload) only shows or hides what the model calls for.
+    form.model_id.input(
+        partial(controls.model_picked, catalogs),
+        form.model_id,
+        [form.width, form.height, form.num_iterations, form.guidance_scale, *shown],
+        **INSTANT,
     )
-    form.model_id.change(*follow_model, **INSTANT)
+    form.model_id.change(partial(controls.model_shown, catalogs), form.model_id, shown, **INSTANT)
     form.num_iterations.change(
         controls.steps_note, form.num_iterations, form.num_iterations, **INSTANT
     )
-    form.model_id.input(
-        partial(controls.model_defaults, catalogs),
-        form.model_id,
-        [form.width, form.height, form.num_iterations, form.guidance_scale, form.neg_prompt],
-        **INSTANT,
+    bounds = (
+        partial(controls.model_bounds, catalogs),
+        [form.model_id, form.width, form.height],
+        [form.width, form.height],
     )
     # Kept in this browser, restored before the model's bounds are applied to it.
     gr.on(
@@ -155,7 +180,7 @@ def wire_form(demo: gr.Blocks, studio: Studio, panel: Generator) -> None:
         outputs=form.saved,
         js=restore_form_js(studio.catalog),
         **PRIVATE,
-    ).then(*follow_model, **INSTANT)
+    ).then(*bounds, **INSTANT)
     # The list may have been refreshed since this page was built.
     demo.load(partial(controls.current_models, catalogs), None, form.model_id, **INSTANT)
     panel.insert.click(
@@ -171,7 +196,9 @@ def wire_form(demo: gr.Blocks, studio: Studio, panel: Generator) -> None:
     )
 
 
-def wire_run(studio: Studio, panel: Generator, api_key: gr.Textbox, results: Results) -> Any:
+def wire_run(
+    studio: Studio, panel: Generator, api_key: gr.Textbox, results: Results, pages: PageBatches
+) -> Any:
     """Generate (button, or Enter in the prompt) runs a batch, joining any still running; Stop
     ends them all. /generate, for API callers, runs one batch per call."""
     inputs = [*panel.form.settings, panel.form.num_images, api_key]
@@ -179,7 +206,7 @@ def wire_run(studio: Studio, panel: Generator, api_key: gr.Textbox, results: Res
     limits = {"concurrency_limit": studio.concurrency, "concurrency_id": "generate"}
     run = gr.on(
         [panel.generate.click, panel.form.prompt.submit],
-        page_handler(studio, PageBatches()),
+        page_handler(studio, pages),
         [*inputs, panel.form.style, panel.help.enhanced],
         outputs,
         trigger_mode="multiple",  # a second Generate starts a second batch at once
@@ -262,7 +289,7 @@ def page_handler(studio: Studio, pages: PageBatches) -> Callable[..., AsyncItera
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's injection idiom)
     ) -> AsyncIterator[View]:
         settings = {name: value for name, value in locals().items() if name in SETTING_FIELDS}
-        notes = help_notes(prompt, enhanced)
+        notes = help_notes(prompt, style, enhanced, neg_prompt, num_images)
         plan, key = plan_batch(
             studio, api_key, num_images, request, style=style, notes=notes, **settings
         )
@@ -273,15 +300,18 @@ def page_handler(studio: Studio, pages: PageBatches) -> Callable[..., AsyncItera
             async for shown in stream_batch(studio, batch, plan.jobs, key, progress, view):
                 yield shown
         finally:
-            pages.end(session)
+            pages.end(session, batch)
         batch.report()
 
     return generate_in_page
 
 
-def help_notes(prompt: Any, enhanced: Any) -> dict[str, str]:
-    """What the record should say of the enhancement used (plan_images notes the style)."""
-    notes = {}
+def help_notes(
+    prompt: Any, style: Any, enhanced: Any, neg_prompt: Any = "", images: Any = 1
+) -> dict[str, str]:
+    """What the record should say of the form and the prompt help used: the style, the
+    prompts as typed, the image count (form_notes), the enhancement."""
+    notes = form_notes(prompt, neg_prompt, style, images)
     if isinstance(enhanced, dict) and str(prompt or "").strip() == enhanced.get("prompt"):
         notes["enhanced_from"] = str(enhanced.get("description", ""))
         notes["enhancer"] = str(enhanced.get("llm", ""))

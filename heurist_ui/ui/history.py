@@ -1,8 +1,10 @@
-"""The history: the last 50 generations, kept in this browser across reloads and server restarts."""
+"""The history: the last 100 images made here, generator and Compare alike, kept in this browser
+across reloads and server restarts; searchable, filtered by model, with favourites."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -12,109 +14,216 @@ from ..catalog import CatalogStore
 from ..params import SETTING_FIELDS
 from ..pngfile import find_saved
 from .errors import inform
-from .form import Form, apply_settings
+from .form import FORM_FIELDS, FORM_NOTES, Form, apply_settings
 
-HISTORY_LIMIT = 50
+HISTORY_LIMIT = 100
 HISTORY_STORAGE = "heurist_ui_history"
 # BrowserState obfuscates with this secret, which it sends to the page anyway. Left to Gradio it
 # is random per launch, so every restart (each deploy or wake of a Space) emptied the history.
 HISTORY_SECRET = "heurist_ui-history"
-HISTORY_FIELDS = (*SETTING_FIELDS, "prompt_template", "neg_prompt_template", "job_id", "created_at")
+HISTORY_FIELDS = (
+    *SETTING_FIELDS,
+    "prompt_template",
+    "neg_prompt_template",
+    *FORM_NOTES,
+    "job_id",
+    "created_at",
+)
+ALL_MODELS = "All models"
+IMAGE_GONE_FILE = Path(__file__).resolve().parents[2] / "assets" / "image-gone.png"
 RESTORED = "Settings restored from history."
 IMAGE_GONE = (
     "Settings restored from history. Its image is no longer kept here (older images are "
     "deleted to stay within the studio's storage); generate again to remake it, the seed is "
     "the same."
 )
+PICK_FIRST = "Pick an image in the history first."
 
 
 @dataclass(frozen=True)
 class History:
-    state: gr.BrowserState
-    table: gr.Dataframe
+    state: gr.BrowserState  # {"items": [...]}, newest first; an item may have "fav", "compare"
+    panel: gr.Accordion
+    search: gr.Textbox
+    model: gr.Dropdown
+    favourites: gr.Checkbox
+    gallery: gr.Gallery
+    shown: gr.State  # the job ids the gallery shows, in its order
+    picked: gr.State  # the picked image's job id
+    restore: gr.Button
+    favourite: gr.Button
 
 
-def render() -> History:
+def render(model_names: list[str]) -> History:
     state = gr.BrowserState({"items": []}, storage_key=HISTORY_STORAGE, secret=HISTORY_SECRET)
-    with gr.Accordion("History (this browser, last 50)", open=False):
-        table = gr.Dataframe(
-            headers=["When (UTC)", "Model", "Prompt", "Seed", "Size"],
-            interactive=False,
-            wrap=True,
+    with gr.Accordion(
+        f"History (this browser, last {HISTORY_LIMIT})", open=False, elem_id="history"
+    ) as panel:
+        with gr.Row():
+            search = gr.Textbox(label="Search", placeholder="words of the prompt", scale=3)
+            model = gr.Dropdown(
+                [ALL_MODELS, *model_names], value=ALL_MODELS, label="Model filter", scale=2
+            )
+            favourites = gr.Checkbox(label="★ only", scale=1, min_width=90)
+        gallery = gr.Gallery(
             label="History",
+            columns=4,
+            height=420,
+            object_fit="cover",
+            interactive=False,
+            buttons=["download", "fullscreen"],
+            elem_id="history-gallery",
         )
-    return History(state, table)
+        with gr.Row():
+            restore = gr.Button("Restore its settings", size="sm")
+            favourite = gr.Button("★ Favourite", size="sm")
+    return History(
+        state,
+        panel,
+        search,
+        model,
+        favourites,
+        gallery,
+        gr.State([]),
+        gr.State(None),
+        restore,
+        favourite,
+    )
 
 
 def wire(
-    demo: gr.Blocks,
     history: History,
-    run: Any,
-    records: gr.JSON,
+    runs: dict[str, tuple[Any, gr.JSON]],
     form: Form,
     catalogs: CatalogStore,
     output_dir: Path,
 ) -> None:
-    """Each finished run adds its records; picking a row restores its settings."""
+    """Each finished run ({"generate" or "compare": (event, its records)}) adds its images;
+    opening, searching and filtering show them; a picked one restores its settings or is
+    starred."""
     quiet = {"show_progress": "hidden", "api_visibility": "private"}
-    run.then(
-        remember, [records, history.state], [history.state, history.table], queue=False, **quiet
+    filters = [history.state, history.search, history.model, history.favourites]
+    view = [history.gallery, history.shown]
+
+    def show(items: Any, search: Any, model: Any, favourites: Any) -> tuple:
+        return history_view(items, search, model, favourites, output_dir)
+
+    for kind, (run, records) in runs.items():
+        run.then(
+            partial(remember, compare=kind == "compare"),
+            [records, history.state],
+            history.state,
+            queue=False,
+            **quiet,
+        ).then(show, filters, view, queue=False, **quiet)
+    gr.on(
+        [
+            history.panel.expand,
+            history.search.submit,
+            history.search.change,
+            history.model.change,
+            history.favourites.change,
+        ],
+        show,
+        filters,
+        view,
+        queue=False,
+        **quiet,
     )
-    demo.load(history_rows, history.state, history.table, queue=False, **quiet)
 
-    def pick(items: Any, event: gr.SelectData) -> tuple:  # Gradio injects SelectData by type hint
-        return pick_history(catalogs, items, event, output_dir)
+    def pick(shown: Any, event: gr.SelectData) -> Any:  # Gradio injects SelectData by type hint
+        index = event.index if isinstance(event.index, int) else -1
+        return shown[index] if isinstance(shown, list) and 0 <= index < len(shown) else None
 
-    history.table.select(
-        pick,
-        history.state,
+    history.gallery.select(pick, history.shown, history.picked, queue=False, **quiet)
+
+    def restore(items: Any, job_id: Any) -> tuple:
+        return pick_history(catalogs, items, job_id, output_dir)
+
+    history.restore.click(
+        restore,
+        [history.state, history.picked],
         form.restorable,
         concurrency_limit=None,  # queued, never waiting: gr.Info needs the queue
         **quiet,
     )
+    history.favourite.click(
+        toggle_favourite, [history.state, history.picked], history.state, queue=False, **quiet
+    ).then(show, filters, view, queue=False, **quiet)
 
 
-def remember(records: Any, history: Any) -> tuple:
-    """Add new records to the browser's history (newest first, at most HISTORY_LIMIT)."""
+def remember(records: Any, history: Any, *, compare: bool = False) -> dict[str, Any]:
+    """Add new records to the browser's history (newest first, at most HISTORY_LIMIT).
+
+    A generator run's records come newest first; a Compare run's in grid order.
+    """
     items = list(history.get("items", [])) if isinstance(history, dict) else []
     known = {item.get("job_id") for item in items}
     fresh = [
-        {key: record.get(key) for key in HISTORY_FIELDS}
+        {key: record.get(key) for key in HISTORY_FIELDS} | ({"compare": True} if compare else {})
         for record in (records or [])
-        if isinstance(record, dict) and record.get("job_id") not in known
+        if isinstance(record, dict) and record.get("job_id") and record.get("job_id") not in known
     ]
-    history = {"items": (fresh[::-1] + items)[:HISTORY_LIMIT]}
-    return history, history_rows(history)
+    return {"items": (fresh + items)[:HISTORY_LIMIT]}
 
 
-def history_rows(history: Any) -> list[list[Any]]:
+def history_view(
+    history: Any, search: Any, model: Any, favourites: Any, output_dir: Path | None
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """(gallery, job ids) of the items matching the search, the model and the ★ filter."""
     items = history.get("items", []) if isinstance(history, dict) else []
-    return [
-        [
-            (item.get("created_at") or "")[:19].replace("T", " "),
-            item.get("model_id"),
-            _short(item.get("prompt") or ""),
-            item.get("seed"),
-            f"{item.get('width')}×{item.get('height')}",
+    words = str(search or "").lower().split()
+    gallery, shown = [], []
+    for item in items:
+        text = " ".join(
+            str(item.get(name) or "") for name in ("prompt", "prompt_template", "form_prompt")
+        ).lower()
+        if words and not all(word in text for word in words):
+            continue
+        if model and model != ALL_MODELS and item.get("model_id") != model:
+            continue
+        if favourites and not item.get("fav"):
+            continue
+        path = find_saved(output_dir, item.get("job_id")) if output_dir else None
+        gallery.append((str(path or IMAGE_GONE_FILE), caption(item)))
+        shown.append(item.get("job_id"))
+    return gallery, shown
+
+
+def caption(item: dict[str, Any]) -> str:
+    star = "★ " if item.get("fav") else ""
+    where = "Compare · " if item.get("compare") else ""
+    return f"{star}{where}{item.get('model_id')} · seed {item.get('seed')} · {_short(item)}"
+
+
+def toggle_favourite(history: Any, job_id: Any) -> Any:
+    """The history with the picked image starred, or unstarred."""
+    items = history.get("items", []) if isinstance(history, dict) else []
+    if not job_id:
+        inform(PICK_FIRST)
+        return gr.skip()
+    return {
+        "items": [
+            {**item, "fav": not item.get("fav")} if item.get("job_id") == job_id else item
+            for item in items
         ]
-        for item in items
-    ]
+    }
 
 
 def pick_history(
-    catalogs: CatalogStore, history: Any, event: gr.SelectData, output_dir: Path | None = None
+    catalogs: CatalogStore, history: Any, job_id: Any, output_dir: Path | None = None
 ) -> tuple:
-    """The row's settings for the form; says so, and whether its image is still kept."""
+    """The picked image's settings for the form; says so, and whether its image is still kept."""
     items = history.get("items", []) if isinstance(history, dict) else []
-    row = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
-    if not isinstance(row, int) or not 0 <= row < len(items):
-        return (gr.update(),) * (len(SETTING_FIELDS) + 1)
-    item = items[row]
+    item = next((item for item in items if job_id and item.get("job_id") == job_id), None)
+    if item is None:
+        inform(PICK_FIRST)
+        return (gr.update(),) * len(FORM_FIELDS)
     gone = output_dir is not None and find_saved(output_dir, item.get("job_id")) is None
     inform(IMAGE_GONE if gone else RESTORED)
     return apply_settings(catalogs, item)
 
 
-def _short(text: str, limit: int = 80) -> str:
-    text = " ".join(text.split())
+def _short(item: dict[str, Any], limit: int = 60) -> str:
+    text = " ".join(str(item.get("form_prompt") or item.get("prompt") or "").split())
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -30,9 +30,16 @@ SAVE_KEY_JS = f"""
 """
 
 
+GET_A_KEY = (
+    "No key yet? Get one on [Heurist's site](https://heurist.ai) (*Get API key*); it looks "
+    "like `user_id#api_key` and stays in this browser only."
+)
+
+
 def render(server_has_key: bool) -> gr.Textbox:
-    """The key accordion, open when the server has no key of its own."""
-    with gr.Accordion("API key", open=not server_has_key):
+    """The key accordion: open, with how to get a key, when the server has no key of its own
+    (the page places it under Generate then); folded at the end of the settings otherwise."""
+    with gr.Accordion("API key", open=not server_has_key, elem_id="key-panel"):
         if server_has_key:
             gr.Markdown(
                 "A key is configured on this server. Paste your own to use it instead (kept in "
@@ -40,9 +47,12 @@ def render(server_has_key: bool) -> gr.Textbox:
             )
         else:
             gr.Markdown(f"⚠️ {NO_KEY_MESSAGE}", elem_id="no-key")
-        return gr.Textbox(
+        key = gr.Textbox(
             label="API key", type="password", placeholder="user_id#api_key", elem_id="api-key"
         )
+        if not server_has_key:
+            gr.Markdown(GET_A_KEY, elem_id="get-a-key")
+        return key
 
 
 def wire(demo: gr.Blocks, api_key: gr.Textbox) -> None:

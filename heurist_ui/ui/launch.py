@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import gradio as gr
 from starlette.middleware import Middleware
 
-from .assets import CSS, SHORTCUTS_JS
+from .assets import CSS, SHORTCUTS_JS, THEME
 from .limits import RequestLimits
 
 MAX_UPLOAD = "20mb"
@@ -40,7 +39,7 @@ def launch_options(
         "footer_links": ["api", "gradio", "settings"],
         "css": CSS,
         "js": SHORTCUTS_JS,
-        "theme": gr.themes.Soft(),
+        "theme": THEME,
         "mcp_server": mcp,  # tools for AI agents at /gradio_api/mcp/
         # Uploads are PNGs for the PNG info tab: a few MB. Larger ones are refused at once.
         "max_file_size": MAX_UPLOAD,

@@ -13,16 +13,18 @@ import gradio as gr
 
 from ..catalog import CatalogStore
 from ..errors import HeuristError
-from ..fields import BY_NAME, SETTINGS
-from ..params import MAX_PROMPT_CHARS, SETTING_FIELDS, check_seed
-from ..prompt_help import NO_STYLE
+from ..fields import BY_NAME, COUNT, MAX_IMAGES, SETTINGS
+from ..params import MAX_PROMPT_CHARS, check_seed
+from ..prompt_help import NO_STYLE, style_names
 from .errors import warn
+from .form import FORM_FIELDS, form_values
 
-# Query names, short and readable, for each setting (declared in fields.SETTINGS).
-QUERY_NAMES = {setting.name: setting.query for setting in SETTINGS}
+# Query names, short and readable, for each of the form's values (FORM_FIELDS): the settings'
+# and the count's as declared in fields.py, and the style.
+QUERY_NAMES = {s.name: s.query for s in (*SETTINGS, COUNT)} | {"style": "style"}
 FORM_LINK_JS = f"""
 (...values) => {{
-  const names = {json.dumps(list(QUERY_NAMES.values()))};
+  const names = {json.dumps([QUERY_NAMES[name] for name in FORM_FIELDS])};
   const query = new URLSearchParams();
   names.forEach((name, i) => {{
     if (values[i] !== null && values[i] !== "") query.set(name, values[i]);
@@ -44,12 +46,8 @@ QUERY_LINK_JS = """
 
 def record_query(record: Any) -> str:
     """The query string of a record's settings ('' without a record)."""
-    if not isinstance(record, dict):
-        return ""
-    settings = {
-        QUERY_NAMES[name]: record.get(f"{name}_template") or record.get(name)
-        for name in SETTING_FIELDS
-    }
+    values = form_values(record)
+    settings = {QUERY_NAMES[name]: values.get(name) for name in FORM_FIELDS}
     return urlencode({name: value for name, value in settings.items() if value not in (None, "")})
 
 
@@ -82,6 +80,17 @@ def settings_from_query(catalogs: CatalogStore, query: Any) -> tuple[dict[str, A
                 settings[name] = int(number) if whole else number
             else:
                 ignored.append(f"{QUERY_NAMES[name]} {values[name][:20]!r} ({low:g} to {high:g})")
+    if "style" in values:
+        if values["style"] in style_names():
+            settings["style"] = values["style"]
+        else:
+            ignored.append(f"style {values['style'][:20]!r} (not a style here)")
+    if "num_images" in values:
+        images = _number(values["num_images"])
+        if images is not None and images.is_integer() and 1 <= images <= MAX_IMAGES:
+            settings["num_images"] = int(images)
+        else:
+            ignored.append(f"images {values['num_images'][:20]!r} (1 to {MAX_IMAGES})")
     if "seed" in values:
         try:
             settings["seed"] = check_seed(values["seed"])
@@ -104,8 +113,10 @@ def apply_link(catalogs: CatalogStore, query: Any) -> tuple:
     if ignored:
         warn("Ignored from the link: " + "; ".join(ignored) + ".")
     updates = []
-    for name in SETTING_FIELDS:
-        if name not in settings:
+    for name in FORM_FIELDS:
+        if name == "style" and "prompt" in settings and name not in settings:
+            updates.append(gr.update(value=NO_STYLE))
+        elif name not in settings:
             updates.append(gr.update())
         elif name in ("width", "height") and "model_id" in settings:
             model = catalogs.current.get(settings["model_id"])
@@ -113,8 +124,7 @@ def apply_link(catalogs: CatalogStore, query: Any) -> tuple:
             updates.append(gr.update(value=settings[name], maximum=maximum))
         else:
             updates.append(gr.update(value=settings[name]))
-    style = gr.update(value=NO_STYLE) if "prompt" in settings else gr.update()
-    return (*updates, style)
+    return tuple(updates)
 
 
 def wire(demo: gr.Blocks, catalogs: CatalogStore, form: Any, results: Any, form_link) -> None:
@@ -132,7 +142,7 @@ def wire(demo: gr.Blocks, catalogs: CatalogStore, form: Any, results: Any, form_
         api_visibility="private",
     )
     for button, inputs, js in (
-        (form_link, form.settings, FORM_LINK_JS),
+        (form_link, form.saved, FORM_LINK_JS),
         (results.copy_link, results.link_query, QUERY_LINK_JS),
     ):
         button.click(

@@ -12,7 +12,7 @@ from ..catalog import CatalogStore
 from ..infotext import parse_infotext
 from ..params import SETTING_FIELDS
 from ..pngfile import read_png_metadata
-from .form import Form, apply_settings
+from .form import FORM_NOTES, Form, apply_settings
 from .markup import as_block
 
 NO_PARAMETERS = (
@@ -81,7 +81,8 @@ def png_info(path: Any, pasted: str) -> tuple[str, dict[str, Any] | None]:
     settings = dict(parse_infotext(text)) if text else {}
     settings.pop("extra", None)
     if record:
-        settings.update({k: record[k] for k in SETTING_FIELDS if record.get(k) is not None})
+        kept = (*SETTING_FIELDS, "prompt_template", "neg_prompt_template", *FORM_NOTES, "job_id")
+        settings.update({k: record[k] for k in kept if record.get(k) is not None})
     if not settings.get("prompt"):
         return "No prompt found in these parameters.", None
     return as_block(text or ""), settings

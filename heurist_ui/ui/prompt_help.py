@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -16,7 +17,7 @@ from ..params import SETTING_FIELDS
 from ..plan import plan_enhance
 from ..prompt_help import NO_STYLE, apply_style, examples_for, style_names
 from . import controls
-from .errors import user_error
+from .errors import inform, user_error
 from .form import Form
 from .key import NO_KEY_MESSAGE
 from .markup import as_text
@@ -39,11 +40,16 @@ class PromptHelp:
     sent: gr.Markdown  # the prompt as it will be sent, when a style changes it
 
 
-def render_enhance(catalog: ModelCatalog) -> tuple[gr.Button, gr.Button, tuple]:
-    """The Enhance and Restore buttons, and the settings panel: (enhance, restore, settings)."""
-    with gr.Row():
+def render_enhance_buttons() -> tuple[gr.Button, gr.Button]:
+    """✨ Enhance, and ↩ Restore description (shown after an enhancement)."""
+    with gr.Row(elem_id="enhance-row"):
         enhance = gr.Button("✨ Enhance", size="sm", scale=0, min_width=110, elem_id="enhance")
         restore = gr.Button("↩ Restore description", size="sm", scale=0, visible=False)
+    return enhance, restore
+
+
+def render_enhance_settings(catalog: ModelCatalog) -> tuple:
+    """The Enhance settings, folded: (language model, levels, must include)."""
     with gr.Accordion("Enhance settings", open=False):
         llm = gr.Dropdown(list(catalog.llms), value=catalog.default_llm(), label="Language model")
         with gr.Row():
@@ -52,7 +58,7 @@ def render_enhance(catalog: ModelCatalog) -> tuple[gr.Button, gr.Button, tuple]:
                 for name in LEVEL_NAMES
             )
         must_include = gr.Textbox(label="Must include", placeholder="kept word for word")
-    return enhance, restore, (llm, levels, must_include)
+    return llm, levels, must_include
 
 
 def render_examples(model: ModelInfo) -> gr.Dataset:
@@ -67,7 +73,7 @@ def render_examples(model: ModelInfo) -> gr.Dataset:
 
 def render_style() -> tuple[gr.Dropdown, gr.Markdown]:
     style = gr.Dropdown(style_names(), value=NO_STYLE, label="Style", elem_id="style")
-    sent = gr.Markdown(visible=False, elem_id="sent-prompt")
+    sent = gr.Markdown(visible=False, elem_id="sent-prompt", render=False)  # placed by the caller
     return style, sent
 
 
@@ -122,7 +128,15 @@ def enhance_handler(studio: Studio) -> Callable[..., tuple]:
     ) -> tuple:
         levels = (stylization, detail, color, lighting)  # LEVEL_NAMES' order
         text = enhance_text(
-            studio, prompt, model_id, llm, *levels, must_include, api_key, request=request
+            studio,
+            prompt,
+            model_id,
+            llm,
+            *levels,
+            must_include,
+            api_key,
+            request=request,
+            on_translation=say_translated,
         )
         state = {"prompt": text, "description": (prompt or "").strip(), "llm": llm}
         return text, state, gr.update(visible=True)
@@ -143,10 +157,12 @@ def enhance_text(
     api_key: Any = "",
     *,
     request: gr.Request | None = None,
+    on_translation: Callable[[str], None] | None = None,
 ) -> str:
     """The enhanced prompt for the model's family, or a gr.Error that leaves the form alone.
 
     On the server's key, an enhancement counts as one image against the visitor's rate limit.
+    A description in another language gives an English prompt; on_translation hears which.
     """
     key = str(api_key or "").strip() or None
     if key is None and not studio.client.has_key:
@@ -167,9 +183,19 @@ def enhance_text(
         raise user_error(str(error), title="Enhance failed") from None
     studio.admit(plan, key, request)
     try:
-        return studio.enhancer.enhance(plan.enhance, api_key=key)
+        text, language = studio.enhancer.enhance_noted(plan.enhance, api_key=key)
     except HeuristError as error:
         raise user_error(str(error), title="Enhance failed") from None
+    if language and on_translation is not None:
+        on_translation(language)
+    return text
+
+
+def say_translated(language: str) -> None:
+    """Tell the user their description was translated (the language named by the LLM, as
+    plain words only)."""
+    name = re.sub(r"[^\w \-]", "", language)[:40].strip() or "another language"
+    inform(f"Your description was in {name}: Enhance wrote the prompt in English.")
 
 
 def wire_rest(studio: Studio) -> None:

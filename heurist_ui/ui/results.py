@@ -24,13 +24,17 @@ class Results:
     reuse_seed: gr.Button
     reuse_all: gr.Button
     copy_link: gr.Button
+    clear: gr.Button
+    notify: gr.Button  # handled in the page's JS (assets.PAGE_JS)
     link: gr.Textbox  # the last link copied, to copy by hand where the clipboard is closed
     link_query: gr.Textbox  # the selected image's settings as a query string
 
 
 def render() -> Results:
+    """Every image of the session, newest first, at a fixed height (nothing below it moves as
+    images arrive); under it the buttons for the selected image, then its record."""
     gallery = gr.Gallery(
-        label="Results",
+        label="Results (this session, newest first)",
         columns=2,
         height="80vh",
         object_fit="contain",
@@ -40,12 +44,16 @@ def render() -> Results:
         elem_id="gallery",
     )
     records = gr.JSON(label="Records", visible=False)
-    details = gr.Markdown(visible=False, elem_id="details")
-    with gr.Row():
+    with gr.Row(elem_id="result-buttons"):
         reuse_seed = gr.Button("♻️ Reuse seed", size="sm")
         reuse_all = gr.Button("Reuse all settings", size="sm")
         copy_link = gr.Button("🔗 Link to this image", size="sm")
+        clear = gr.Button("🗑 Clear", size="sm", elem_id="clear-results")
+        notify = gr.Button("🔔 Notify me when done", size="sm", elem_id="notify-btn")
     link = gr.Textbox(label="Link", visible=False, buttons=["copy"], elem_id="link")
+    # Placed by the page (ui/__init__.py): under the results on a desk, after the settings on a
+    # phone, so that opening a record moves nothing a user aims at.
+    details = gr.Markdown(visible=False, elem_id="details", render=False)
     link_query = gr.Textbox(visible=False)
     return Results(
         gallery,
@@ -55,6 +63,8 @@ def render() -> Results:
         reuse_seed,
         reuse_all,
         copy_link,
+        clear,
+        notify,
         link,
         link_query,
     )
@@ -125,3 +135,13 @@ def reuse_seed(record: Any) -> Any:
     if isinstance(record, dict) and record.get("seed") is not None:
         return record["seed"]
     return gr.update()
+
+
+def wire_done(run: Any, records: Any, noun: str) -> None:
+    """When a run ends, the page's JS tells a user whose tab is in the background."""
+    run.then(
+        fn=None,
+        inputs=records,
+        js=f"(records) => {{ window.heuristDone && window.heuristDone(records, {noun!r}); }}",
+        api_visibility="private",
+    )

@@ -18,7 +18,7 @@ from .studio import Studio
 View = tuple[list[tuple[str, str]], list[dict[str, Any]]]  # (gallery, records)
 
 
-@dataclass
+@dataclass(eq=False)  # each batch is itself: compared by identity
 class Batch:
     """One batch's images, records and failures so far."""
 
@@ -54,14 +54,17 @@ class Batch:
 @dataclass
 class _Page:
     batches: list[Batch] = field(default_factory=list)
-    running: int = 0
+    running: list[Batch] = field(default_factory=list)
+
+
+KEPT_IMAGES = 200  # images a page keeps on screen, newest first, until Clear
 
 
 class PageBatches:
-    """The batches each page (session) has running: one started meanwhile joins the others.
+    """The batches of each page (session): running ones, and finished ones kept on screen.
 
-    A batch started when none runs replaces what the page showed. Everything runs on the event
-    loop, so no lock is needed.
+    A batch started while others run joins them; finished batches stay, newest first, until
+    the page clears them or closes. Everything runs on the event loop, so no lock is needed.
     """
 
     def __init__(self) -> None:
@@ -70,21 +73,42 @@ class PageBatches:
     def start(self, session: str, batch: Batch) -> None:
         page = self._pages.setdefault(session, _Page())
         page.batches.append(batch)
-        page.running += 1
+        page.running.append(batch)
 
-    def end(self, session: str) -> None:
-        page = self._pages[session]
-        page.running -= 1
-        if page.running == 0:
-            del self._pages[session]
+    def end(self, session: str, batch: Batch) -> None:
+        page = self._pages.get(session)
+        if page is None:  # the page closed meanwhile
+            return
+        page.running = [other for other in page.running if other is not batch]
+        kept, shown = [], 0
+        for batch in reversed(page.batches):  # the oldest beyond KEPT_IMAGES go
+            if shown >= KEPT_IMAGES:
+                break
+            kept.append(batch)
+            shown += len(batch.gallery)
+        page.batches = kept[::-1]
 
     def view(self, session: str) -> View:
-        """Every running batch's results, in the order the batches started."""
-        batches = self._pages[session].batches
+        """Every batch's results, the newest batch first."""
+        page = self._pages.get(session)
+        batches = page.batches[::-1] if page else []
         return (
             [item for batch in batches for item in batch.gallery],
             [record for batch in batches for record in batch.records],
         )
+
+    def clear(self, session: str) -> View:
+        """Forget the page's finished batches (running ones go on); what the page shows now."""
+        page = self._pages.get(session)
+        if page is not None:
+            page.batches = list(page.running)
+            if not page.batches:
+                del self._pages[session]
+        return self.view(session)
+
+    def forget(self, session: str) -> None:
+        """The page closed: let its results go."""
+        self._pages.pop(session, None)
 
 
 async def stream_batch(
@@ -96,13 +120,39 @@ async def stream_batch(
     view: Callable[[], View],
 ) -> AsyncIterator[View]:
     """Run jobs, adding each outcome to batch and yielding view() after each."""
-    # No empty first yield to clear the gallery: Gradio then sometimes never draws the
-    # progress bar. The first image replaces the old ones.
-    progress((0, batch.count), desc=f"0 of {batch.count}")
+    # No empty first yield: Gradio then sometimes never draws the progress bar.
+    progress((0, batch.count), desc=counted(0, batch.count, "image"), unit="images")
     try:
         async for outcome in studio.runner.stream(jobs, key):
             batch.add(outcome)
-            progress((batch.done, batch.count), desc=f"{batch.done} of {batch.count}")
+            desc = counted(batch.done, batch.count, "image")
+            progress((batch.done, batch.count), desc=desc, unit="images")
             yield view()
     except HeuristError as error:  # refused before anything was sent
         raise user_error(str(error), title="Nothing was sent") from None
+
+
+def counted(done: int, total: int, noun: str) -> str:
+    """Progress in the words of what is counted: '2 of 4 images', '1 of 1 image'."""
+    return f"{done} of {total} {noun}{'' if total == 1 else 's'}"
+
+
+def wire_clear(demo: gr.Blocks, pages: PageBatches, gallery: Any, records: Any, clear: Any) -> None:
+    """Clear empties the page's results (running batches go on); a closed page's are let go."""
+
+    def clear_results(request: gr.Request) -> View:
+        return pages.clear(request.session_hash or "")
+
+    clear.click(
+        clear_results,
+        None,
+        [gallery, records],
+        concurrency_limit=None,  # queued, never waiting: only queued events know their page
+        show_progress="hidden",
+        api_visibility="private",
+    )
+
+    def let_go(request: gr.Request) -> None:
+        pages.forget(request.session_hash or "")
+
+    demo.unload(let_go)
