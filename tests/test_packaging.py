@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import requests
 import tomllib
-from test_reliability_support import wait_for
 from ui_helpers import free_port, generate_arguments
+from waiting import wait_until
 
 REPO = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
@@ -147,7 +147,7 @@ def test_the_heurist_studio_command_serves_and_generates(installed, tmp_path):
     )
     url = f"http://127.0.0.1:{port}/"
     try:
-        assert wait_for(lambda: _serves(url), seconds=180), "heurist-studio did not start"
+        wait_until(lambda: _serves(url), "heurist-studio to serve its page", limit=180)
         client = Client(url, verbose=False, download_files=False)
         gallery, records = client.predict(**generate_arguments(), api_name="/generate")
     finally:

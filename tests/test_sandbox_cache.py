@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from test_reliability_support import wait_for
 from ui_helpers import free_port
+from waiting import wait_until
 
 from heurist_ui import cli
 from heurist_ui.config import SANDBOX_CACHE_DIR
@@ -83,8 +83,8 @@ def test_app_py_sandbox_keeps_its_own_model_list(
     )
     sandbox_copy = cache_dir / SANDBOX_CACHE_DIR / "models.json"
     try:
-        assert wait_for(lambda: _serves(f"http://127.0.0.1:{port}/"), seconds=120)
-        assert wait_for(sandbox_copy.is_file, seconds=60)  # the background refresh wrote it
+        wait_until(lambda: _serves(f"http://127.0.0.1:{port}/"), "the app to serve", limit=120)
+        wait_until(sandbox_copy.is_file, "the sandbox's own model list")  # a background write
     finally:
         process.terminate()
         process.wait(timeout=30)
