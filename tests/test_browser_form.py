@@ -16,7 +16,8 @@ from urllib.parse import urlencode
 
 import pytest
 import test_browser as shared
-from test_browser import CHROMIUM, expect, open_page, prompt_box, wait_for_answers
+from test_browser import CHROMIUM, expect, open_page, prompt_box
+from waiting import wait_until
 
 from heurist_ui.catalog import ModelInfo
 from heurist_ui.params import MAX_GUIDANCE, MIN_GUIDANCE
@@ -209,7 +210,9 @@ def generate_and_check(page, sandbox, record: FormRecord, model: ModelInfo) -> N
     page.get_by_role("button", name="🗑 Clear").click()  # a few images on screen: a quick page
     expect(images_shown(page)).to_have_count(0)
     page.get_by_role("button", name="Generate", exact=True).click()
-    wait_for_answers(sandbox, before + len(expected))
+    wait_until(
+        lambda: len(sandbox.submissions) >= before + len(expected), "every job at the sandbox"
+    )
     assert sent_jobs(sandbox, before) == expected, f"{record} sent something else"
     expect(images_shown(page)).to_have_count(len(expected))
 
