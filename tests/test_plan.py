@@ -79,7 +79,9 @@ def test_the_cost_line_prices_the_plan_and_shows_a_refused_one_as_refused(studio
     plan = plan_images(studio.catalog, 3, "a {cat|dog}", "SDXL", width=1024, height=512,
                        num_iterations=30)  # fmt: skip
     assert "2 variations × 3 images = 6 images" in line
-    assert credit_figures(line)[:2] == [0.75, pytest.approx(plan.credits)]
+    each = plan.price.credits / len(plan.jobs)  # Heurist's credits, as people pay them
+    assert credit_figures(line)[:2] == [pytest.approx(each), pytest.approx(plan.price.credits)]
+    assert "0.75 per image in the seed document's standard unit" in line
     refused = cost_line(studio.catalogs, "SDXL", 1024, 512, 30, 8, "{a|b|c} {1|2|3}", "")
     assert "not runnable" in refused and "72 images" in refused
     assert "credits" not in refused.split("not runnable")[1]
