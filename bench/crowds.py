@@ -183,6 +183,9 @@ def measure_soak(
     workdir = procs.workdir / "soak"
     env = app_env(workdir, sandbox_url, f"{sandbox_url}/models.json")
     env["HEURIST_OUTPUT_MAX_MB"] = str(SOAK_CAP_MB)
+    # No grace period: this measures the cap itself. With the default 15 minutes, the folder
+    # holds the cap plus whatever the last 15 minutes made (thousands of images here).
+    env["HEURIST_OUTPUT_GRACE_MIN"] = "0"
     env["GRADIO_TEMP_DIR"] = str(workdir / "gradio")
     folders = (workdir / "outputs", workdir / "gradio")
     proc = spawn_app(procs, env)
@@ -211,7 +214,8 @@ def measure_soak(
         disk / MIB,
         "MB",
         f"outputs + Gradio's cache after {disk_at} images of {SMALL}² (PNG, about 0.4 MB each) "
-        f"with HEURIST_OUTPUT_MAX_MB={SOAK_CAP_MB}; {disk_end / MIB:.1f} MB after {made}; "
+        f"with HEURIST_OUTPUT_MAX_MB={SOAK_CAP_MB} and no grace period; {disk_end / MIB:.1f} MB "
+        f"after {made}; "
         f"goal: the cap + one batch ({batch_bytes / MIB:.1f} MB)",
         limit / MIB,
     )
