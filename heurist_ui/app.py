@@ -57,7 +57,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--rate-limit",
         metavar="N",
-        help="at most N images a minute per visitor on the server's key (HEURIST_RATE_LIMIT; "
+        help="at most N jobs a minute per visitor on the server's key (HEURIST_RATE_LIMIT; "
         "default: none locally, 30 when shared or on a Hugging Face Space; 0: none)",
     )
     args = parser.parse_args(argv)

@@ -29,7 +29,7 @@ SPACE_OUTPUT_MAX_MB = 1024.0
 # restart. HEURIST_PERSISTENT_DIR names another (tests point it at a temporary folder).
 SPACE_PERSISTENT_DIR = "/data"
 PERSISTENT_SUBDIR = "heurist_ui"  # ours, beside whatever else the Space keeps there
-# Shared or on a Space, anyone may spend the server key's credits: images a minute per visitor.
+# Shared or on a Space, anyone may spend the server key's credits: jobs a minute per visitor.
 SHARED_RATE_LIMIT = 30
 # Under the cap, no image younger than this is deleted (a visitor may still be looking at it).
 DEFAULT_OUTPUT_GRACE_MIN = 15.0
@@ -47,7 +47,7 @@ class Settings:
     output_dir: Path = field(default_factory=lambda: Path(DEFAULT_OUTPUT_DIR))
     cache_dir: Path = field(default_factory=lambda: Path(DEFAULT_CACHE_DIR).expanduser())
     output_max_mb: float | None = None  # None: keep every image
-    rate_limit: int | None = None  # images a minute per visitor on the server's key; None: off
+    rate_limit: int | None = None  # jobs a minute per visitor on the server's key; None: off
     output_grace_min: float = DEFAULT_OUTPUT_GRACE_MIN  # minutes an image is safe from the cap
 
     @property
@@ -188,7 +188,7 @@ def _per_minute(value: str | None, shared: bool) -> int | None:
         number = int(value)
     except ValueError:
         raise ValueError(
-            f"HEURIST_RATE_LIMIT must be a whole number of images a minute (or none), "
+            f"HEURIST_RATE_LIMIT must be a whole number of jobs a minute (or none), "
             f"not {value[:20]!r}."
         ) from None
     if number < 0:

@@ -20,7 +20,7 @@ MAX_VISITORS = 10_000  # buckets kept; the least recently used go first (they ar
 
 
 class RateLimit:
-    """At most `per_minute` images a minute for each visitor, in bursts of up to that many."""
+    """At most `per_minute` jobs a minute for each visitor, in bursts of up to that many."""
 
     def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic) -> None:
         if per_minute < 1:

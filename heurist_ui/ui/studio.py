@@ -39,7 +39,7 @@ class Studio:
     enhancer: PromptEnhancer
     sandbox: bool = False
     concurrency: int | None = None  # generations at once; None: no cap
-    rate_limit: RateLimit | None = None  # images a minute per visitor on the server's key
+    rate_limit: RateLimit | None = None  # jobs a minute per visitor on the server's key
 
     @classmethod
     def create(
