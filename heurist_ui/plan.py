@@ -1,10 +1,11 @@
 """One plan for every request: the exact jobs, what they cost, what they would store.
 
-Every entry point (the page's Generate and Compare, /generate, /compare, /enhance_prompt, the
-MCP tools, the command line) turns its request into a Plan before anything is sent. What
-follows reads the plan and nothing else: the cost line and estimate_cost show its price, the
-rate limit charges its jobs, the storage cap checks its bytes, the runner runs its jobs. So a
-price shown is the price of what runs, and a limit is checked against what runs.
+Every entry point (the page's Generate, Compare, Video and FLUX LoRA tabs, /generate, /compare,
+/enhance_prompt, the MCP tools, the command line) turns its request into a Plan before
+anything is sent. What follows reads the plan and nothing else: the cost line and
+estimate_cost show its price, the rate limit charges its jobs, the storage cap checks its
+bytes, the runner runs its jobs. So a price shown is the price of what runs, and a limit is
+checked against what runs.
 
 Planning is bounded by construction: lengths are checked before anything is parsed, {a|b}
 groups are counted with an early exit at MAX_JOBS, and nothing is expanded past it.
@@ -12,7 +13,7 @@ groups are counted with an early exit at MAX_JOBS, and nothing is expanded past 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .catalog import ModelCatalog
@@ -30,7 +31,16 @@ from .variations import MAX_JOBS, Variation, describe, plan_variations, with_tem
 BYTES_PER_PIXEL = 1.5
 VIDEO_BYTES = 16 * 1024 * 1024  # a few seconds of H.264 or animated WebP, generously
 
-__all__ = ["MAX_IMAGES", "MAX_JOBS", "Plan", "check_count", "plan_enhance", "plan_grid_request"]
+__all__ = [
+    "MAX_IMAGES",
+    "MAX_JOBS",
+    "Plan",
+    "check_count",
+    "plan_enhance",
+    "plan_grid_request",
+    "plan_images",
+    "plan_workflow",
+]
 
 
 @dataclass(frozen=True)
@@ -42,7 +52,7 @@ class Plan:
     summary: str  # in the user's words: "3 variations × 2 images = 6 images", "16 cells"
     grid: GridPlan | None = None
     enhance: EnhanceRequest | None = None
-    units: int = field(default=-1)  # rate-limit units; -1: one per job
+    units: int = -1  # rate-limit units; -1: one per job
 
     @property
     def charge(self) -> int:
