@@ -11,12 +11,9 @@ import gradio as gr
 from ..catalog import CatalogStore, ModelCatalog, ModelInfo
 from ..cost import Price
 from ..errors import HeuristError
+from ..fields import BY_NAME
 from ..params import (
-    MAX_GUIDANCE,
-    MAX_STEPS,
-    MIN_GUIDANCE,
     MIN_SIZE,
-    MIN_STEPS,
     MINER_MAX_STEPS,
     SIZE_STEP,
 )
@@ -83,11 +80,27 @@ def _let_marked_through(cls: type) -> None:
 # ---- components -------------------------------------------------------------------------
 
 
+def setting_slider(name: str, value: Any, *, maximum: float | None = None, **options: Any):
+    """A slider for a setting of fields.py: its label, bounds and step as declared there."""
+    setting = BY_NAME[name]
+    low, high = setting.bounds()  # type: ignore[misc]
+    return raw_input(
+        gr.Slider(
+            low,
+            high if maximum is None else maximum,
+            value=value,
+            step=setting.step,
+            label=setting.label,
+            **options,
+        )
+    )
+
+
 def model_picker(catalog: ModelCatalog, start: ModelInfo) -> tuple[gr.Dropdown, gr.Button]:
     """The model dropdown (labelled with each model's kind) and its refresh button."""
     with gr.Row():
         model = gr.Dropdown(
-            label="Model",
+            label=BY_NAME["model_id"].label,
             choices=model_choices(catalog),
             value=start.name,
             allow_custom_value=True,
@@ -107,12 +120,8 @@ def size_controls(catalog: ModelCatalog, start: ModelInfo, *, presets: bool = Tr
     )
     d = start.defaults
     with gr.Row():
-        width = raw_input(
-            gr.Slider(MIN_SIZE, size_max, value=d.width, step=SIZE_STEP, label="Width")
-        )
-        height = raw_input(
-            gr.Slider(MIN_SIZE, size_max, value=d.height, step=SIZE_STEP, label="Height")
-        )
+        width = setting_slider("width", d.width, maximum=size_max)
+        height = setting_slider("height", d.height, maximum=size_max)
     if not presets:
         return width, height, None, None
     with gr.Row():
@@ -125,14 +134,8 @@ def sampling_controls(start: ModelInfo) -> tuple[gr.Slider, gr.Slider]:
     """Steps and guidance sliders, at the model's recommended values."""
     d = start.defaults
     with gr.Row():
-        steps = raw_input(
-            gr.Slider(MIN_STEPS, MAX_STEPS, value=d.num_iterations, step=1, label="Steps")
-        )
-        guidance = raw_input(
-            gr.Slider(
-                MIN_GUIDANCE, MAX_GUIDANCE, value=d.guidance_scale, step=0.5, label="Guidance scale"
-            )
-        )
+        steps = setting_slider("num_iterations", d.num_iterations)
+        guidance = setting_slider("guidance_scale", d.guidance_scale)
     return steps, guidance
 
 
@@ -140,7 +143,7 @@ def seed_control() -> tuple[gr.Number, gr.Button]:
     """The seed (-1 for random) and its 🎲 button."""
     seed = raw_input(
         gr.Number(
-            label="Seed",
+            label=BY_NAME["seed"].label,
             value=-1,
             precision=0,
             scale=4,

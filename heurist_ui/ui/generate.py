@@ -10,7 +10,6 @@ from typing import Any
 import gradio as gr
 
 from ..errors import HeuristError
-from ..fields import MAX_IMAGES
 from ..params import SETTING_FIELDS
 from ..plan import Plan, plan_images
 from ..prompt_help import NO_STYLE
@@ -89,9 +88,7 @@ def render(studio: Studio, top: Top) -> Generator:
         steps, guidance = controls.sampling_controls(start)
         with gr.Row():
             seed, dice = controls.seed_control()
-            count = controls.raw_input(
-                gr.Slider(1, MAX_IMAGES, value=1, step=1, label="Images", scale=4)
-            )
+            count = controls.setting_slider("num_images", 1, scale=4)
     with gr.Accordion("Style, negative prompt, examples", open=True, elem_id="prompt-group"):
         style, sent = prompt_help.render_style()
         neg_prompt = gr.Textbox(
