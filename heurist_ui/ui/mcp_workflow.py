@@ -12,6 +12,7 @@ import io
 import json
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -80,8 +81,26 @@ def _small(data_or_path: Any) -> Image.Image:
     return image
 
 
+async def _run_task(
+    studio: Studio, kind: Callable[[], Any], prompt: Any, values: dict, header: Any, request: Any
+) -> Any:
+    """A workflow tool's call: the agent's key (or the server's), the plan checked and admitted
+    (kind() may refuse a name), then the task run to its end; a plain tool error otherwise."""
+    from .mcp_tools import NO_KEY
+
+    key = (header or "").strip() or None
+    if key is None and not studio.client.has_key:
+        raise user_error(NO_KEY)
+    try:
+        plan = plan_workflow(kind(), prompt, **values)
+    except HeuristError as error:
+        raise user_error(str(error)) from None
+    studio.admit(plan, key, request)
+    return await run_one(studio, plan.jobs[0], key)
+
+
 def video_tool(studio: Studio) -> Callable:
-    from .mcp_tools import NO_KEY, public_root
+    from .mcp_tools import public_root
 
     async def generate_video(
         prompt: str,
@@ -96,9 +115,6 @@ def video_tool(studio: Studio) -> Callable:
         request: gr.Request = None,  # type: ignore[assignment]
         x_heurist_key: gr.Header = None,  # type: ignore[assignment]
     ) -> tuple[Image.Image, str]:
-        key = (x_heurist_key or "").strip() or None
-        if key is None and not studio.client.has_key:
-            raise user_error(NO_KEY)
         kind = VIDEO_KINDS.get(str(model))
         if kind is None:
             raise user_error(f"model must be one of {', '.join(VIDEO_KINDS)}.")
@@ -106,13 +122,7 @@ def video_tool(studio: Studio) -> Callable:
             "quality": quality
         }
         values = _values(MOCHI_SETTINGS, given) if kind is MOCHI else {}
-        try:
-            plan = plan_workflow(kind, prompt, **values)
-        except HeuristError as error:
-            raise user_error(str(error)) from None
-        studio.admit(plan, key, request)
-        job = plan.jobs[0]
-        saved = await run_one(studio, job, key)
+        saved = await _run_task(studio, lambda: kind, prompt, values, x_heurist_key, request)
         return _small(poster_frame(saved.path)), _report(saved, public_root(request))
 
     generate_video.__doc__ = f"""Generate a short video with Heurist's workflow API and wait
@@ -130,7 +140,7 @@ def video_tool(studio: Studio) -> Callable:
 
 
 def flux_lora_tool(studio: Studio) -> Callable:
-    from .mcp_tools import NO_KEY, public_root
+    from .mcp_tools import public_root
 
     async def generate_flux_lora(
         prompt: str,
@@ -143,20 +153,12 @@ def flux_lora_tool(studio: Studio) -> Callable:
         request: gr.Request = None,  # type: ignore[assignment]
         x_heurist_key: gr.Header = None,  # type: ignore[assignment]
     ) -> tuple[Image.Image, str]:
-        key = (x_heurist_key or "").strip() or None
-        if key is None and not studio.client.has_key:
-            raise user_error(NO_KEY)
         given = dict(width=width, height=height, steps=steps, strength_model=strength_model) | {
             "noise_seed": -1 if noise_seed is None else noise_seed
         }
-        try:
-            kind = flux_lora(str(lora))
-            plan = plan_workflow(kind, prompt, **_values(FLUX_LORA_SETTINGS, given))
-        except HeuristError as error:
-            raise user_error(str(error)) from None
-        studio.admit(plan, key, request)
-        job = plan.jobs[0]
-        saved = await run_one(studio, job, key)
+        values = _values(FLUX_LORA_SETTINGS, given)
+        kind = partial(flux_lora, str(lora))
+        saved = await _run_task(studio, kind, prompt, values, x_heurist_key, request)
         return _small(saved.path), _report(saved, public_root(request))
 
     generate_flux_lora.__doc__ = f"""Generate one image with FLUX and a named LoRA through
