@@ -111,3 +111,22 @@ def studio(client):
     studio = Studio.create(client)
     yield studio
     studio.runner.close()
+
+
+CLI_KEY = "cli-user#CLI-SECRET-KEY"  # the command-line tests look for it in every output
+
+
+@pytest.fixture
+def cli_env(sandbox, tmp_path):
+    """The environment of a user whose settings point at the sandbox."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEURIST_") and k != "AUTH_KEY"}
+    env.update(
+        PYTHONPATH=str(REPO_ROOT),
+        HEURIST_BASE_URL=sandbox.url,
+        HEURIST_WORKFLOW_URL=sandbox.url,
+        HEURIST_MODELS_URL=sandbox.models_url,
+        HEURIST_API_KEY=CLI_KEY,
+        HEURIST_CACHE_DIR=str(tmp_path / "cache"),
+        HEURIST_OUTPUT_DIR=str(tmp_path / "out"),
+    )
+    return env

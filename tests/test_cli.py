@@ -13,22 +13,6 @@ import pytest
 from heurist_ui.pngfile import read_png_metadata
 
 REPO = Path(__file__).resolve().parent.parent
-KEY = "cli-user#CLI-SECRET-KEY"
-
-
-@pytest.fixture
-def cli_env(sandbox, tmp_path):
-    """The environment of a user whose settings point at the sandbox."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HEURIST_") and k != "AUTH_KEY"}
-    env.update(
-        PYTHONPATH=str(REPO),
-        HEURIST_BASE_URL=sandbox.url,
-        HEURIST_MODELS_URL=sandbox.models_url,
-        HEURIST_API_KEY=KEY,
-        HEURIST_CACHE_DIR=str(tmp_path / "cache"),
-        HEURIST_OUTPUT_DIR=str(tmp_path / "out"),
-    )
-    return env
 
 
 def run_cli(env: dict, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:

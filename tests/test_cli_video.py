@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -10,39 +9,14 @@ import time
 from pathlib import Path
 
 import pytest
+from test_cli import run_cli as run_any_cli
 
 from heurist_ui.video import read_video_record
 
-REPO = Path(__file__).resolve().parent.parent
-KEY = "cli-user#CLI-SECRET-KEY"
-
-
-@pytest.fixture
-def cli_env(sandbox, tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HEURIST_") and k != "AUTH_KEY"}
-    env.update(
-        PYTHONPATH=str(REPO),
-        HEURIST_BASE_URL=sandbox.url,
-        HEURIST_WORKFLOW_URL=sandbox.url,
-        HEURIST_MODELS_URL=sandbox.models_url,
-        HEURIST_API_KEY=KEY,
-        HEURIST_CACHE_DIR=str(tmp_path / "cache"),
-        HEURIST_OUTPUT_DIR=str(tmp_path / "out"),
-    )
-    return env
-
 
 def run_cli(env: dict, *args: str) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [sys.executable, "-m", "heurist_ui", "video", *args, "--poll", "0.05"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert "Traceback" not in result.stderr
-    assert "CLI-SECRET-KEY" not in result.stdout + result.stderr
-    return result
+    """`python -m heurist_ui video ARGS`, polling fast (test_cli's run_cli checks the output)."""
+    return run_any_cli(env, "video", *args, "--poll", "0.05")
 
 
 def test_hunyuan_saves_an_mp4_and_prints_its_path_and_price(cli_env, sandbox):
