@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import av
 import pytest
+import test_browser as shared
 from ui_helpers import running_studio
+from waiting import wait_until
 
 from app import SANDBOX_KEY
 from heurist_ui.sandbox import Sandbox
@@ -40,15 +41,7 @@ def app(app_sandbox, tmp_path_factory):
         yield app
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-        )
-        yield chromium
-        chromium.close()
+browser = shared.browser  # one Chromium for the browser tests, as test_browser_form does
 
 
 @pytest.fixture
@@ -74,13 +67,6 @@ def page(browser, app, app_sandbox):
 
 def progress(page):
     return page.locator("#video-progress textarea")
-
-
-def wait_for(condition, what: str) -> None:
-    deadline = time.monotonic() + TIMEOUT_MS / 1000
-    while not condition():
-        assert time.monotonic() < deadline, f"never happened: {what}"
-        time.sleep(0.02)
 
 
 def test_a_video_is_generated_with_progress_played_and_downloaded(page, app_sandbox, tmp_path):
@@ -115,7 +101,7 @@ def test_stop_cancels_the_task_at_heurist(page, app_sandbox):
 
     page.get_by_role("button", name="Stop", exact=True).click()
 
-    wait_for(lambda: app_sandbox.workflow.endpoint_calls("task_cancel"), "task_cancel")
+    wait_until(lambda: app_sandbox.workflow.endpoint_calls("task_cancel"), "task_cancel")
     assert app_sandbox.workflow.tasks[0].canceled
 
 
