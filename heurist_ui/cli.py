@@ -23,7 +23,7 @@ from .config import Settings, load_settings, sandbox_settings
 from .cost import Price
 from .errors import HeuristError
 from .fields import COUNT, SETTINGS
-from .params import MAX_PROMPT_CHARS, GenerationParams
+from .params import GenerationParams
 from .plan import Plan, plan_images
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -183,12 +183,6 @@ def plan(client: HeuristClient, args: argparse.Namespace) -> list[Plan]:
     plans: list[Plan] = []
     problems: list[str] = []
     for where, line in read_prompts(args):
-        if len(line) > MAX_PROMPT_CHARS:  # checked before any {a|b} is read
-            problems.append(
-                f"{where + ': ' if where else ''}The prompt is too long ({len(line)} characters; "
-                f"at most {MAX_PROMPT_CHARS})."
-            )
-            continue
         try:
             plans.append(
                 plan_images(

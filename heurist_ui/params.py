@@ -80,6 +80,14 @@ def resolve_seed(seed: int, rng: random.Random | None = None) -> int:
     return (rng or random.SystemRandom()).randint(0, RANDOM_SEED_MAX)
 
 
+def check_length(text: Any, name: str, limit: int = MAX_PROMPT_CHARS) -> None:
+    """Refuse text longer than limit: "The prompt is too long (N characters; at most 8000)"."""
+    if isinstance(text, str) and len(text) > limit:
+        raise InvalidRequestError(
+            f"The {name.lower()} is too long ({len(text)} characters; at most {limit})."
+        )
+
+
 def clean_text(value: Any, name: str) -> str:
     """Text without control characters or unpaired surrogates, stripped."""
     if value is None:
@@ -87,9 +95,7 @@ def clean_text(value: Any, name: str) -> str:
     if not isinstance(value, str):
         raise InvalidRequestError(f"{name} must be text.")
     if len(value) > 2 * MAX_PROMPT_CHARS:  # no work on what is far too long (spaces may go)
-        raise InvalidRequestError(
-            f"The {name.lower()} is too long ({len(value)} characters; at most {MAX_PROMPT_CHARS})."
-        )
+        check_length(value, name)
     value = value.encode("utf-8", "ignore").decode("utf-8")
     return _CONTROL.sub("", value).strip()
 
@@ -177,16 +183,9 @@ def validate(
     prompt = clean_text(prompt, "Prompt")
     if not prompt:
         raise InvalidRequestError("The prompt is empty. Describe the image you want.")
-    if len(prompt) > MAX_PROMPT_CHARS:
-        raise InvalidRequestError(
-            f"The prompt is too long ({len(prompt)} characters; at most {MAX_PROMPT_CHARS})."
-        )
+    check_length(prompt, "prompt")
     neg_prompt = clean_text(neg_prompt, "Negative prompt") if model.takes_negative_prompt else ""
-    if len(neg_prompt) > MAX_PROMPT_CHARS:
-        raise InvalidRequestError(
-            f"The negative prompt is too long ({len(neg_prompt)} characters; "
-            f"at most {MAX_PROMPT_CHARS})."
-        )
+    check_length(neg_prompt, "negative prompt")
     steps = int(
         check_number(
             "num_iterations",

@@ -21,8 +21,16 @@ from .compare import GridPlan, plan_grid
 from .cost import Price, estimate_credits, estimate_price
 from .enhance import EnhanceRequest, check_request
 from .errors import InvalidRequestError
-from .fields import MAX_IMAGES, MAX_PROMPT_CHARS
-from .params import MAX_SEED, GenerationParams, check_count, check_seed, prepare, resolve_seed
+from .fields import MAX_IMAGES
+from .params import (
+    MAX_SEED,
+    GenerationParams,
+    check_count,
+    check_length,
+    check_seed,
+    prepare,
+    resolve_seed,
+)
 from .prompt_help import NO_STYLE, apply_style
 from .variations import MAX_JOBS, Variation, describe, plan_variations, with_templates
 
@@ -135,11 +143,8 @@ def plan_images(
 def _styled(catalog: ModelCatalog, style: Any, prompt: Any, neg_prompt: Any, model_id: Any):
     model = catalog.find(model_id)
     takes_negative = model.takes_negative_prompt if model else True
-    for name, text in (("prompt", prompt), ("negative prompt", neg_prompt)):
-        if isinstance(text, str) and len(text) > MAX_PROMPT_CHARS:
-            raise InvalidRequestError(
-                f"The {name} is too long ({len(text)} characters; at most {MAX_PROMPT_CHARS})."
-            )
+    check_length(prompt, "prompt")  # before the style's template makes it longer
+    check_length(neg_prompt, "negative prompt")
     return apply_style(
         str(style), str(prompt or ""), str(neg_prompt or ""), takes_negative=takes_negative
     )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import InvalidRequestError
-from .params import MAX_PROMPT_CHARS, GenerationParams
+from .params import GenerationParams, check_length
 
 MAX_JOBS = 64  # jobs in one request: variations × images, or a grid's cells
 
@@ -28,10 +28,7 @@ def _parts(template: str, name: str) -> list[list[str]]:
 
     The length is checked first, so parsing is bounded whatever a visitor sends.
     """
-    if len(template) > MAX_PROMPT_CHARS:
-        raise InvalidRequestError(
-            f"The {name} is too long ({len(template)} characters; at most {MAX_PROMPT_CHARS})."
-        )
+    check_length(template, name)
     parts: list[list[str]] = []
     text: list[str] = []
     position = 0
