@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def data_file(name: str) -> Path:
-    """The bundled file name: models.json, examples.json or styles.json.
+    """The bundled file name: models.json, examples.json, styles.json or image-gone.png.
 
     The package is installed as plain files (a checkout, pip or pipx), never zipped, so the
     resource is a real path that open() and the sandbox can use.
@@ -24,3 +24,4 @@ def data_file(name: str) -> Path:
 MODELS_JSON = data_file("models.json")
 EXAMPLES_JSON = data_file("examples.json")
 STYLES_JSON = data_file("styles.json")
+IMAGE_GONE_PNG = data_file("image-gone.png")  # shown in place of an image the cap deleted

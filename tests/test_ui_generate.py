@@ -164,3 +164,13 @@ def test_a_page_keeps_at_most_its_newest_images(studio, monkeypatch):
         asyncio.run(run(f"batch {n}"))
     _, records = pages.view("one-page")
     assert [record["prompt"] for record in records] == ["batch 3"] * 2 + ["batch 2"] * 2
+
+
+def test_an_image_the_cap_deleted_shows_as_gone_instead_of_failing_the_update(tmp_path):
+    from heurist_ui.bundled import IMAGE_GONE_PNG
+    from heurist_ui.ui.runs import still_there
+
+    kept = tmp_path / "kept.png"
+    kept.write_bytes(b"png")
+    gallery = [(str(kept), "seed 1"), (str(tmp_path / "deleted.png"), "seed 2")]
+    assert still_there(gallery) == [(str(kept), "seed 1"), (str(IMAGE_GONE_PNG), "seed 2")]

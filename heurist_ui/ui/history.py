@@ -10,6 +10,7 @@ from typing import Any
 
 import gradio as gr
 
+from ..bundled import IMAGE_GONE_PNG
 from ..catalog import CatalogStore
 from ..params import SETTING_FIELDS
 from ..pngfile import find_saved
@@ -30,7 +31,7 @@ HISTORY_FIELDS = (
     "created_at",
 )
 ALL_MODELS = "All models"
-IMAGE_GONE_FILE = Path(__file__).resolve().parents[2] / "assets" / "image-gone.png"
+IMAGE_GONE_FILE = IMAGE_GONE_PNG  # shipped in the package, so pip installs have it too
 RESTORED = "Settings restored from history."
 IMAGE_GONE = (
     "Settings restored from history. Its image is no longer kept here (older images are "

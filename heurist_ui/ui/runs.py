@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from ..batch import Outcome, summarize_failures
+from ..bundled import IMAGE_GONE_PNG
 from ..errors import HeuristError
 from ..params import GenerationParams
 from .errors import user_error, warn
@@ -39,7 +41,7 @@ class Batch:
             self.records.append(outcome.image.record)
 
     def view(self) -> View:
-        return list(self.gallery), list(self.records)
+        return still_there(self.gallery), list(self.records)
 
     def report(self) -> None:
         """Tell the user what failed: an error if nothing arrived, else a warning."""
@@ -93,7 +95,7 @@ class PageBatches:
         page = self._pages.get(session)
         batches = page.batches[::-1] if page else []
         return (
-            [item for batch in batches for item in batch.gallery],
+            still_there(item for batch in batches for item in batch.gallery),
             [record for batch in batches for record in batch.records],
         )
 
@@ -122,14 +124,18 @@ async def stream_batch(
     """Run jobs, adding each outcome to batch and yielding view() after each."""
     # No empty first yield: Gradio then sometimes never draws the progress bar.
     progress((0, batch.count), desc=counted(0, batch.count, "image"), unit="images")
-    try:
-        async for outcome in studio.runner.stream(jobs, key):
-            batch.add(outcome)
-            desc = counted(batch.done, batch.count, "image")
-            progress((batch.done, batch.count), desc=desc, unit="images")
-            yield view()
-    except HeuristError as error:  # refused before anything was sent
-        raise user_error(str(error), title="Nothing was sent") from None
+    # This batch's files stay, whatever the storage cap, until its last view has been sent.
+    with studio.runner.retention.in_use() as held:
+        try:
+            async for outcome in studio.runner.stream(jobs, key):
+                if outcome.image is not None:
+                    held.add(outcome.image.path)
+                batch.add(outcome)
+                desc = counted(batch.done, batch.count, "image")
+                progress((batch.done, batch.count), desc=desc, unit="images")
+                yield view()
+        except HeuristError as error:  # refused before anything was sent
+            raise user_error(str(error), title="Nothing was sent") from None
 
 
 def counted(done: int, total: int, noun: str) -> str:
@@ -156,3 +162,11 @@ def wire_clear(demo: gr.Blocks, pages: PageBatches, gallery: Any, records: Any, 
         pages.forget(request.session_hash or "")
 
     demo.unload(let_go)
+
+
+def still_there(gallery: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The gallery, an image the storage cap has deleted since shown as "image gone" (Gradio
+    fails a whole update, with no message, on a file that is not there)."""
+    return [
+        (path if Path(path).exists() else str(IMAGE_GONE_PNG), caption) for path, caption in gallery
+    ]
