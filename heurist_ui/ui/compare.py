@@ -5,19 +5,20 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import aclosing
+from contextlib import aclosing, suppress
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import gradio as gr
 
-from ..compare import AXES, lora_rows
+from ..compare import AXES, MAX_MODELS, lora_rows
 from ..compare_run import EveryCellFailed, GridNotSaved, GridStep, run_grid
-from ..errors import HeuristError
+from ..errors import HeuristError, InvalidRequestError
 from ..plan import Plan, plan_grid_request
+from ..prompt_help import apply_style
 from . import controls
-from .errors import user_error
+from .errors import user_error, warn
 from .form import Form, apply_settings
 from .key import NO_KEY_MESSAGE
 from .markup import as_text
@@ -44,6 +45,8 @@ GRID_INPUTS = (
 )
 STREAM_EVERY = 0.25  # seconds between updates of the cells while a grid runs
 INSTANT = {"queue": False, "show_progress": "hidden", **PRIVATE}
+FROM_GENERATOR = "⇤ From generator"
+NOT_A_ROW = "Model {model!r} cannot be a Compare row: the rows were kept. Pick the model here."
 AXIS_HINTS = {
     "seed": "seeds, e.g. 1, 2, 3",
     "steps": "steps, e.g. 15, 25, 35",
@@ -55,6 +58,7 @@ AXIS_HINTS = {
 @dataclass(frozen=True)
 class ComparePanel:
     prompt: gr.Textbox
+    take: gr.Button  # the generator's settings, on asking
     neg_prompt: gr.Textbox
     models: gr.Dropdown
     axis: gr.Radio
@@ -99,6 +103,7 @@ def render(studio: Studio) -> ComparePanel:
     with gr.Row(equal_height=False):
         with gr.Column(scale=5, min_width=320):
             prompt = gr.Textbox(label="Prompt", lines=2, elem_id="compare-prompt")
+            take = gr.Button(FROM_GENERATOR, size="sm", elem_id="compare-take")
             neg_prompt = gr.Textbox(label="Negative prompt", value=start.defaults.neg_prompt or "")
             models = gr.Dropdown(
                 row_choices(catalog),
@@ -138,6 +143,7 @@ def render(studio: Studio) -> ComparePanel:
                 download = gr.DownloadButton("⬇ Download all", size="sm", visible=False)
     return ComparePanel(
         prompt,
+        take,
         neg_prompt,
         models,
         axis,
@@ -202,6 +208,13 @@ def wire(studio: Studio, panel: ComparePanel, api_key: gr.Textbox, form: Form, t
         concurrency_id="generate",
         api_description="Compare models and settings: one job per cell; (grid, cells, records).",
     )
+    taken = [form.model_id, form.width, form.height, form.num_iterations, form.guidance_scale]
+    panel.take.click(
+        partial(from_generator, studio.catalogs),
+        [panel.models, form.prompt, form.neg_prompt, *taken, form.seed, form.style],
+        [panel.prompt, panel.neg_prompt, panel.models, *panel.inputs[5:]],
+        **INSTANT,
+    )
     panel.cells.select(select_cell, panel.records, [panel.details, panel.selected], **INSTANT)
     panel.reuse.click(
         partial(apply_settings, studio.catalogs),
@@ -212,6 +225,35 @@ def wire(studio: Studio, panel: ComparePanel, api_key: gr.Textbox, form: Form, t
         **PRIVATE,
     ).then(fn=lambda: gr.Tabs(selected="generate"), outputs=tabs, **INSTANT)
     return run
+
+
+def from_generator(
+    catalogs,
+    rows: Any,
+    prompt: Any,
+    neg_prompt: Any,
+    model_id: Any,
+    width: Any,
+    height: Any,
+    steps: Any,
+    guidance: Any,
+    seed: Any,
+    style: Any,
+) -> tuple:
+    """The generator's prompts (as its style sends them) and settings for Compare, its model
+    the first row, the other rows kept."""
+    prompt, neg_prompt = str(prompt or ""), str(neg_prompt or "")
+    # Every row that takes a negative prompt gets the style's; a style this server does not
+    # know leaves the words as typed.
+    with suppress(InvalidRequestError):
+        prompt, neg_prompt = apply_style(style, prompt, neg_prompt)
+    rows = [rows] if isinstance(rows, str) else list(rows or [])
+    if model_id in {value for _, value in row_choices(catalogs.current)}:
+        models = gr.update(value=[model_id, *(r for r in rows if r != model_id)][:MAX_MODELS])
+    else:
+        warn(NOT_A_ROW.format(model=str(model_id)[:60]))
+        models = gr.update()
+    return prompt, neg_prompt, models, width, height, steps, guidance, seed
 
 
 def grid_plan(
