@@ -76,3 +76,23 @@ def test_compare_takes_the_generators_settings_when_asked_and_never_on_its_own(s
     expect(page.locator("#compare-cost")).to_contain_text("FLUX.1-dev:")  # priced with its row
     assert rows(page) == ["FLUX.1-dev · FLUX", "SDXL"]
     assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
+
+
+def test_a_flux_lora_row_is_priced_run_and_drawn_with_an_sd_row(screen, app_sandbox):
+    page, _ = screen
+    open_tab(page, "Compare")
+    page.locator("#compare-prompt").get_by_role("textbox").fill("a logo on a sail")
+    page.get_by_label("Models (rows, up to 8)").click()
+    page.get_by_role("option", name="FLUX LoRA · heuristlogo", exact=True).click()
+    page.keyboard.press("Escape")
+    set_slider(page, "Width", 512)
+    set_slider(page, "Height", 512)
+    cost = page.locator("#compare-cost")
+    expect(cost).to_contain_text("4 cells (2 × 2)")
+    expect(cost).to_contain_text("FLUX LoRA · heuristlogo: 0.")
+    page.get_by_role("button", name="Compare", exact=True).click()
+    expect(page.locator("#grid img")).to_have_count(1)
+    expect(page.locator("#cells").get_by_role("button", name=shared.THUMBNAIL)).to_have_count(4)
+    tasks = app_sandbox.workflow.endpoint_calls("task_create")
+    assert [t["parameters"]["lora_name"] for t in tasks] == ["heuristlogo"] * 2
+    assert len(app_sandbox.submissions) == 2  # the SDXL row's cells
