@@ -25,7 +25,7 @@ from heurist_ui.compare import plan_grid  # noqa: E402
 from heurist_ui.compare_run import run_grid  # noqa: E402
 from heurist_ui.config import load_settings  # noqa: E402
 from heurist_ui.sandbox import Sandbox  # noqa: E402
-from heurist_ui.ui import launch_options  # noqa: E402
+from heurist_ui.ui import launch_options, serve  # noqa: E402
 
 ASSETS = REPO / "assets"
 CHROMIUM = "/usr/bin/chromium"
@@ -127,7 +127,7 @@ def main() -> int:
             concurrency=32,
             output_dir=settings.output_dir,
         )
-        _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **options)
+        _, url, _ = serve(demo, prevent_thread_lock=True, quiet=True, **options)
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
