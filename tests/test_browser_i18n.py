@@ -8,7 +8,7 @@ import re
 
 import pytest
 import test_browser as shared
-from test_browser import CHROMIUM, TIMEOUT_MS, expect, open_page, thumbnails
+from test_browser import CHROMIUM, TIMEOUT_MS, expect, open_page, set_slider, thumbnails
 from test_browser_ux import PHONE, assert_every_tab_fits_a_phone
 
 from heurist_ui.ui.words import PREFIX, catalogue
@@ -119,3 +119,18 @@ def test_markup_in_the_language_name_shows_as_plain_text(open_in, app_sandbox):
     expect(toast).to_contain_text("Your description was in b idevilSpanishb: Enhance wrote")
     expect(page.locator("#evil")).to_have_count(0)
     expect(toast.locator("b")).to_have_count(0)
+
+
+def test_notes_that_change_with_a_value_stay_in_the_pages_language(open_in):
+    page = open_in("es-ES")
+    note = page.get_by_text(say("es", "steps.note"), exact=True)
+    expect(note).to_have_count(0)
+    set_slider(page, say("es", "setting.steps"), 40)
+    expect(note).to_be_visible()
+    expect(page.get_by_text("Heurist's miners run at most")).to_have_count(0)
+    page.get_by_role("tab", name=say("es", "tab.compare"), exact=True).click()
+    hint = page.get_by_text(say("es", "compare.hint.seed"), exact=True)
+    expect(hint).to_be_visible()
+    page.get_by_label("steps", exact=True).check()
+    expect(page.get_by_text(say("es", "compare.hint.steps"), exact=True)).to_be_visible()
+    expect(page.get_by_text("steps, e.g. 15, 25, 35")).to_have_count(0)

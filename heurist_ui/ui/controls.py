@@ -235,8 +235,7 @@ def steps_note(steps: Any) -> Any:
         above = int(steps) > MINER_MAX_STEPS
     except (TypeError, ValueError, OverflowError):
         above = False
-    note = f"Heurist's miners run at most {MINER_MAX_STEPS} steps today; more may run as 35."
-    return gr.update(info=note if above else None)
+    return gr.update(info=words("steps.note") if above else None)
 
 
 def model_shown(catalogs: CatalogStore, model_id: Any) -> tuple:

@@ -5,8 +5,9 @@ titles, Markdown) is a key here; components take words(key) and the browser show
 its own language, English when the catalogue has no such language. The labels and help lines
 of declared settings (fields.py, video.py, flux_lora.py) stay declared there: their keys and
 English words are derived from those declarations, and only the translations live here.
-Messages made at run time (errors, notices, cost lines, progress) are English: gr.I18n
-translates only what the page is built with.
+A component update may take words(key) too (the page translates it as it arrives); messages
+composed at run time (errors, notices, cost lines, progress) are English, for gr.I18n looks up
+whole entries only and passes them no values.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from gradio.i18n import I18nData
 
 from ..compare import MAX_MODELS
 from ..enhance import LEVEL_NAMES
-from ..fields import COUNT, SETTINGS
+from ..fields import COUNT, MINER_MAX_STEPS, SETTINGS
 from ..flux_lora import FLUX_LORA_SETTINGS
 from ..video import MOCHI_SETTINGS
 
@@ -79,6 +80,14 @@ _OWN: dict[str, tuple[str, str, str]] = {
         "-1 表示每张图像随机选取新种子",
     ),
     "random": ("🎲 Random", "🎲 Al azar", "🎲 随机"),
+    "steps.note": (
+        f"Heurist's miners run at most {MINER_MAX_STEPS} steps today; more may run as "
+        f"{MINER_MAX_STEPS}.",
+        f"Los mineros de Heurist hacen hoy como máximo {MINER_MAX_STEPS} pasos; si pides más, "
+        f"puede que se hagan {MINER_MAX_STEPS}.",
+        f"Heurist 的矿工目前最多运行 {MINER_MAX_STEPS} 步；"
+        f"设置更多时可能按 {MINER_MAX_STEPS} 步运行。",
+    ),
     # Enhance, styles and examples
     "enhance": ("✨ Enhance", "✨ Mejorar", "✨ 优化"),
     "enhance.restore": ("↩ Restore description", "↩ Restaurar descripción", "↩ 恢复描述"),
