@@ -81,10 +81,11 @@ def test_other_languages_get_english(open_in, locale):
     expect(page.get_by_text("Size, steps, seed and count", exact=True)).to_be_visible()
 
 
-def test_every_tab_fits_a_phone_in_spanish(open_in):
-    page = open_in("es-ES", PHONE)
-    expect(page.get_by_role("button", name=say("es", "generate"), exact=True)).to_be_visible()
-    assert_every_tab_fits_a_phone(page, tuple(say("es", key) for key in TAB_KEYS))
+@pytest.mark.parametrize(("locale", "language"), [("es-ES", "es"), ("zh-CN", "zh-CN")])
+def test_every_tab_fits_a_phone_in_spanish_and_chinese(open_in, locale, language):
+    page = open_in(locale, PHONE)
+    expect(page.get_by_role("button", name=say(language, "generate"), exact=True)).to_be_visible()
+    assert_every_tab_fits_a_phone(page, tuple(say(language, key) for key in TAB_KEYS))
 
 
 @pytest.mark.parametrize(
