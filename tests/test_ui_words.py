@@ -112,3 +112,21 @@ def test_no_static_word_on_the_page_is_outside_the_catalogue(studio):
     assert set(keys) <= set(catalogue()["en"])
     tab_keys = {f"{PREFIX}generate", f"{PREFIX}tab.compare", f"{PREFIX}tab.video"}
     assert tab_keys <= set(keys)
+
+
+def test_the_api_description_labels_its_values_in_english(studio):
+    info = build(studio).get_api_info(all_endpoints=True)
+    described = [
+        item
+        for endpoints in info.values()
+        for endpoint in endpoints.values()
+        for item in (*endpoint["parameters"], *endpoint["returns"])
+    ]
+    assert len(described) > 30
+    assert all(isinstance(item.get("label", ""), str) for item in described)
+    (prompt,) = [
+        p
+        for p in info["named_endpoints"]["/generate"]["parameters"]
+        if p["parameter_name"] == "prompt"
+    ]
+    assert prompt["label"] == "Prompt"

@@ -25,7 +25,7 @@ from .gradio_private import apply_gradio_fixes
 from .launch import launch_options
 from .runs import PageBatches, wire_clear
 from .studio import Studio
-from .words import words
+from .words import english_api_labels, words
 
 __all__ = ["Studio", "build", "launch_options"]
 
@@ -89,6 +89,7 @@ def build(studio: Studio) -> gr.Blocks:
         video.wire(studio, clips, api_key)
         flux_lora.wire(studio, loras, api_key)
     check_input_count(demo)
+    english_api_labels(demo)
     return demo
 
 

@@ -341,3 +341,21 @@ def english(text: Any) -> str:
     if isinstance(text, I18nData):
         return catalogue()["en"].get(text.key, text.key)
     return str(text)
+
+
+def english_api_labels(demo: gr.Blocks) -> None:
+    """Make demo's API description (/gradio_api/info, the API page, MCP) label its inputs and
+    outputs in English: on the page their labels are catalogue keys."""
+    describe = demo.get_api_info
+
+    @functools.wraps(describe)
+    def in_english(all_endpoints: bool = False, page: str | None = None) -> Any:
+        info = describe(all_endpoints=all_endpoints, page=page)
+        for endpoints in (info["named_endpoints"], info["unnamed_endpoints"]):
+            for endpoint in endpoints.values():
+                for item in (*endpoint["parameters"], *endpoint["returns"]):
+                    if isinstance(item.get("label"), I18nData):
+                        item["label"] = english(item["label"])
+        return info
+
+    demo.get_api_info = in_english  # type: ignore[method-assign]
