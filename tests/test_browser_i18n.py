@@ -132,6 +132,6 @@ def test_notes_that_change_with_a_value_stay_in_the_pages_language(open_in):
     page.get_by_role("tab", name=say("es", "tab.compare"), exact=True).click()
     hint = page.get_by_text(say("es", "compare.hint.seed"), exact=True)
     expect(hint).to_be_visible()
-    page.get_by_label("steps", exact=True).check()
+    page.get_by_label(say("es", "compare.axis.steps"), exact=True).check()
     expect(page.get_by_text(say("es", "compare.hint.steps"), exact=True)).to_be_visible()
     expect(page.get_by_text("steps, e.g. 15, 25, 35")).to_have_count(0)

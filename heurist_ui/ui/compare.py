@@ -118,7 +118,11 @@ def render(studio: Studio) -> ComparePanel:
                 elem_id="compare-models",
             )
             with gr.Row():
-                axis = gr.Radio(list(AXES), value="seed", label=words("compare.columns"))
+                axis = gr.Radio(
+                    [(words(f"compare.axis.{axis}"), axis) for axis in AXES],
+                    value="seed",
+                    label=words("compare.columns"),
+                )
                 values = gr.Textbox(
                     label=words("compare.values"), value="1, 2", info=words(AXIS_HINTS["seed"])
                 )

@@ -66,7 +66,10 @@ def render(model_names: list[str]) -> History:
                 scale=3,
             )
             model = gr.Dropdown(
-                [ALL_MODELS, *model_names], value=ALL_MODELS, label=words("history.model"), scale=2
+                [(words("history.all_models"), ALL_MODELS), *model_names],
+                value=ALL_MODELS,
+                label=words("history.model"),
+                scale=2,
             )
             favourites = gr.Checkbox(label=words("history.starred"), scale=1, min_width=90)
         gallery = gr.Gallery(

@@ -19,7 +19,7 @@ from typing import Any
 import gradio as gr
 from gradio.i18n import I18nData
 
-from ..compare import MAX_MODELS
+from ..compare import AXES, MAX_MODELS
 from ..enhance import LEVEL_NAMES
 from ..fields import COUNT, MINER_MAX_STEPS, SETTINGS
 from ..flux_lora import FLUX_LORA_SETTINGS
@@ -246,6 +246,11 @@ _TRANSLATED: dict[str, tuple[str, str]] = {
         "去噪步数（矿工默认 15）",
     ),
     "help.how_strongly_the_lora_applies": ("cuánto influye el LoRA", "LoRA 的作用强度"),
+    "compare.axis.seed": ("semilla", "种子"),
+    "compare.axis.steps": ("pasos", "步数"),
+    "compare.axis.guidance": ("guía", "引导系数"),
+    "compare.axis.prompt": ("prompt", "提示词"),
+    "history.all_models": ("Todos los modelos", "全部模型"),
     "level.stylization": ("Estilización", "风格化"),
     "level.detail": ("Detalle", "细节"),
     "level.color": ("Color", "色彩"),
@@ -291,13 +296,15 @@ def level_label(name: str) -> I18nData:
 
 def _derived_english() -> dict[str, str]:
     """The English of the words declared elsewhere, keyed as _TRANSLATED keys them."""
-    from .history import HISTORY_LIMIT  # history.py takes its words from here
+    from .history import ALL_MODELS, HISTORY_LIMIT  # history.py takes its words from here
     from .key import GET_A_KEY, NO_KEY_MESSAGE
 
     shown_with_help = (*MOCHI_SETTINGS, *FLUX_LORA_SETTINGS)  # the form shows no fields.py help
     english = {f"setting.{slug(s.label)}": s.label for s in (*SETTINGS, COUNT, *shown_with_help)}
     english |= {f"help.{slug(s.help)}": s.help for s in shown_with_help}
     english |= {f"level.{name}": name.capitalize() for name in LEVEL_NAMES}
+    english |= {f"compare.axis.{axis}": axis for axis in AXES}
+    english["history.all_models"] = ALL_MODELS
     english["key.missing"] = f"⚠️ {NO_KEY_MESSAGE}"
     english["key.get"] = GET_A_KEY
     english["history.title"] = f"History (this browser, last {HISTORY_LIMIT})"
