@@ -64,7 +64,7 @@ def build(studio: Studio) -> gr.Blocks:
                 grid = compare.render(studio)
             with gr.Tab("PNG info", id="png-info"):
                 png = png_info.render()
-            with gr.Tab("Video", id="video"):
+            with gr.Tab("Video", id=video.VIDEO_TAB):
                 clips = video.render(studio)
             with gr.Tab("FLUX LoRA", id="flux-lora"):
                 loras = flux_lora.render(studio)
@@ -77,7 +77,8 @@ def build(studio: Studio) -> gr.Blocks:
         run = generate.wire_run(studio, generator, api_key, shown, pages)
         wire_clear(demo, pages, shown.gallery, shown.records, shown.clear)
         results.wire(shown, form, studio.catalogs)
-        links.wire(demo, studio.catalogs, form, shown, generator.link)
+        others = [video.link_target(clips, tabs)]  # a video link opens the Video tab, filled
+        links.wire(demo, studio.catalogs, form, shown, generator.link, others)
         compared = compare.wire(studio, grid, api_key, form, tabs)
         runs = {"generate": (run, shown.records), "compare": (compared, grid.records)}
         history.wire(past, runs, form, studio.catalogs, studio.runner.output_dir)

@@ -1,4 +1,5 @@
-"""The Video tab: a prompt, Hunyuan or Mochi, live cost, Generate/Stop, progress, player, download.
+"""The Video tab: a prompt, Hunyuan or Mochi, live cost, Generate/Stop, progress, player, download,
+a link to its settings and the history of this browser's videos (video_history.py).
 
 Mochi's controls are made from video.MOCHI_SETTINGS (one row each), so the table in video.py
 is the only place its bounds live. Stop cancels the task on Heurist's side (task_cancel).
@@ -23,10 +24,14 @@ from ..jobkinds import Setting, WorkflowJob, WorkflowKind
 from ..plan import Plan, plan_workflow
 from ..video import HUNYUAN, MOCHI, MOCHI_SETTINGS, VIDEO_KINDS
 from ..workflow import TaskCanceledError, TaskStatus
+from . import video_history
 from .errors import user_error
 from .key import NO_KEY_MESSAGE
+from .links import LinkTarget
 from .mcp_tools import hide_from_mcp
 from .studio import Studio, bind
+from .video_history import VideoHistory
+from .video_links import VIDEO_LINK_JS, VIDEO_TAB, apply_video_link  # noqa: F401  (the tab's id)
 
 PRIVATE = {"api_visibility": "private"}
 INSTANT = {"queue": False, "show_progress": "hidden", **PRIVATE}
@@ -47,8 +52,19 @@ class VideoPanel:
     animation: gr.Image
     download: gr.DownloadButton
     record: gr.JSON
-    history: gr.State  # this session's saved videos, newest first
-    files: gr.File
+    link_button: gr.Button
+    link: gr.Textbox  # the last link copied, to copy by hand where the clipboard is closed
+    past: VideoHistory
+
+    @property
+    def restorable(self) -> list[Any]:
+        """What a link or a history entry sets: the prompt, the model, each setting."""
+        return [self.prompt, self.model, *self.settings]
+
+    @property
+    def shows(self) -> list[Any]:
+        """What shows one video: progress, player, animation, download, record."""
+        return [self.progress, self.player, self.animation, self.download, self.record]
 
 
 def control(setting: Setting) -> gr.components.Component:
@@ -83,18 +99,14 @@ def render(studio: Studio) -> VideoPanel:
             progress = gr.Textbox(
                 label="Progress", interactive=False, elem_id="video-progress", max_lines=2
             )
+            link_button = gr.Button("🔗 Link to these settings", size="sm")
+            link = gr.Textbox(label="Link", visible=False, buttons=["copy"], elem_id="video-link")
         with gr.Column(scale=6, min_width=320):
             player = gr.Video(label="Video", elem_id="video-player", interactive=False)
             animation = gr.Image(label="Animation", visible=False, interactive=False)
             download = gr.DownloadButton("Download", visible=False, elem_id="video-download")
             record = gr.JSON(label="Record", elem_id="video-record")
-            history = gr.State([])
-            files = gr.File(
-                label="This session's videos",
-                file_count="multiple",
-                interactive=False,
-                elem_id="video-history",
-            )
+            past = video_history.render()
     return VideoPanel(
         prompt,
         model,
@@ -108,20 +120,10 @@ def render(studio: Studio) -> VideoPanel:
         animation,
         download,
         record,
-        history,
-        files,
+        link_button,
+        link,
+        past,
     )
-
-
-HISTORY_LENGTH = 20
-
-
-def remember(saved: Any, history: list[str]) -> tuple[list[str], list[str]]:
-    """The session's videos with the new one first (the last HISTORY_LENGTH)."""
-    path = saved if isinstance(saved, str) else getattr(saved, "path", None)
-    if path and path not in history:
-        history = [path, *history][:HISTORY_LENGTH]
-    return history, history
 
 
 def price_line(model: str) -> str:
@@ -245,8 +247,14 @@ def _signature() -> inspect.Signature:
 generate_video.__signature__ = _signature()  # type: ignore[attr-defined]
 
 
+def link_target(panel: VideoPanel, tabs: gr.Tabs) -> LinkTarget:
+    """What a video link (?tab=video&...) fills when the page opens: the tab, then the form."""
+    return LinkTarget([tabs, *panel.restorable], apply_video_link)
+
+
 def wire(studio: Studio, panel: VideoPanel, api_key: gr.Textbox) -> None:
-    """Model choice shows its settings and price; Generate runs, Stop cancels the task."""
+    """Model choice shows its settings and price; Generate runs, Stop cancels the task; the
+    history keeps each video; 🔗 copies a link to the settings."""
     panel.model.change(pick_model, panel.model, [panel.mochi, panel.cost], **INSTANT)
     outputs = [panel.progress, panel.player, panel.animation, panel.download, panel.record]
     run = panel.generate.click(
@@ -259,5 +267,10 @@ def wire(studio: Studio, panel: VideoPanel, api_key: gr.Textbox) -> None:
         concurrency_limit=studio.concurrency,
         concurrency_id="generate",
     )
-    run.success(remember, [panel.download, panel.history], [panel.history, panel.files], **INSTANT)
     panel.stop.click(fn=None, cancels=[run], **PRIVATE)
+    video_history.wire(
+        panel.past, run, panel.record, panel.shows, panel.restorable, studio.runner.output_dir
+    )
+    panel.link_button.click(
+        fn=None, inputs=panel.restorable, outputs=panel.link, js=VIDEO_LINK_JS, **PRIVATE
+    ).then(fn=lambda: gr.update(visible=True), outputs=panel.link, **INSTANT)
