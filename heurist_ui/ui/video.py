@@ -165,17 +165,19 @@ async def generate_video(studio: Studio, prompt: str, model: str, *rest: Any) ->
     plan = prepare_video(model, prompt, values)
     studio.admit(plan, key, request)
     job = plan.jobs[0]
+    # Hidden once: each update of a component's props costs Gradio a new component and its
+    # config (a JSON schema), so the status lines after it change values only.
     hidden = gr.update(visible=False)
     yield "Creating the task…", None, hidden, hidden, None
     outcome = None
     async for step in follow(studio, job, key):
         if isinstance(step, TaskStatus):
-            yield step.describe(), None, hidden, hidden, None
+            yield step.describe(), None, None, None, None
         else:
             outcome = step
     if outcome.error is not None:
         if isinstance(outcome.error, TaskCanceledError):
-            yield str(outcome.error), None, hidden, hidden, None
+            yield str(outcome.error), None, None, None, None
             return
         raise user_error(str(outcome.error), title="The video failed")
     saved = outcome.image
@@ -186,7 +188,7 @@ async def generate_video(studio: Studio, prompt: str, model: str, *rest: Any) ->
     yield (
         line,
         path if is_mp4 else None,
-        gr.update(value=None if is_mp4 else path, visible=not is_mp4),
+        None if is_mp4 else gr.update(value=path, visible=True),
         gr.update(value=path, visible=True),
         saved.record,
     )
