@@ -222,3 +222,12 @@ def test_the_video_rest_endpoint_runs_a_checked_task(app, app_sandbox):
     assert record["seed"] == 3 and record["kind"] == "mochi"
     sent = app_sandbox.workflow.endpoint_calls("task_create")[0]["parameters"]
     assert sent["length"] == 16
+
+
+def test_a_flux_lora_link_opens_its_tab_with_its_settings(context, app):
+    page = context.new_page()
+    page.goto(f"{app.url}?tab=flux-lora&model=heuristlogo&prompt=a+logo+on+a+mug&steps=20")
+    expect(page.get_by_label("LoRA prompt")).to_have_value("a logo on a mug")
+    expect(page.get_by_label("LoRA model")).to_have_value("FLUX LoRA · heuristlogo")
+    steps = page.get_by_label("number input for Steps").filter(visible=True)
+    expect(steps).to_have_value("20")

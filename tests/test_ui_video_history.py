@@ -15,8 +15,9 @@ from heurist_ui.ui.video_history import (
     remember,
     restore,
 )
-from heurist_ui.ui.video_links import SETTINGS
-from heurist_ui.video import HUNYUAN, MOCHI, POSTER_SUFFIX, find_video
+from heurist_ui.video import HUNYUAN, MOCHI, MOCHI_SETTINGS, POSTER_SUFFIX, find_video
+
+SETTINGS = [setting.name for setting in MOCHI_SETTINGS]  # the Video form's, in order
 
 
 @pytest.fixture

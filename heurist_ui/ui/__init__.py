@@ -66,7 +66,7 @@ def build(studio: Studio) -> gr.Blocks:
                 png = png_info.render()
             with gr.Tab("Video", id=video.VIDEO_TAB):
                 clips = video.render(studio)
-            with gr.Tab("FLUX LoRA", id="flux-lora"):
+            with gr.Tab("FLUX LoRA", id=flux_lora.FLUX_LORA_TAB):
                 loras = flux_lora.render(studio)
 
         form = generator.form
@@ -77,7 +77,8 @@ def build(studio: Studio) -> gr.Blocks:
         run = generate.wire_run(studio, generator, api_key, shown, pages)
         wire_clear(demo, pages, shown.gallery, shown.records, shown.clear)
         results.wire(shown, form, studio.catalogs)
-        others = [video.link_target(clips, tabs)]  # a video link opens the Video tab, filled
+        # A video or FLUX-LoRA link opens its tab, filled.
+        others = [video.link_target(clips, tabs), flux_lora.link_target(loras, tabs)]
         links.wire(demo, studio.catalogs, form, shown, generator.link, others)
         compared = compare.wire(studio, grid, api_key, form, tabs)
         runs = {"generate": (run, shown.records), "compare": (compared, grid.records)}

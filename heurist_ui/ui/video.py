@@ -31,7 +31,9 @@ from .links import LinkTarget
 from .mcp_tools import hide_from_mcp
 from .studio import Studio, bind
 from .video_history import VideoHistory
-from .video_links import VIDEO_LINK_JS, VIDEO_TAB, apply_video_link  # noqa: F401  (the tab's id)
+from .workflow_links import VIDEO_LINKS
+
+VIDEO_TAB = VIDEO_LINKS.tab  # the tab's id, and its name in links
 
 PRIVATE = {"api_visibility": "private"}
 INSTANT = {"queue": False, "show_progress": "hidden", **PRIVATE}
@@ -251,7 +253,7 @@ generate_video.__signature__ = _signature()  # type: ignore[attr-defined]
 
 def link_target(panel: VideoPanel, tabs: gr.Tabs) -> LinkTarget:
     """What a video link (?tab=video&...) fills when the page opens: the tab, then the form."""
-    return LinkTarget([tabs, *panel.restorable], apply_video_link)
+    return LinkTarget([tabs, *panel.restorable], VIDEO_LINKS.apply)
 
 
 def wire(studio: Studio, panel: VideoPanel, api_key: gr.Textbox) -> None:
@@ -274,5 +276,5 @@ def wire(studio: Studio, panel: VideoPanel, api_key: gr.Textbox) -> None:
         panel.past, run, panel.record, panel.shows, panel.restorable, studio.runner.output_dir
     )
     panel.link_button.click(
-        fn=None, inputs=panel.restorable, outputs=panel.link, js=VIDEO_LINK_JS, **PRIVATE
+        fn=None, inputs=panel.restorable, outputs=panel.link, js=VIDEO_LINKS.link_js(), **PRIVATE
     ).then(fn=lambda: gr.update(visible=True), outputs=panel.link, **INSTANT)

@@ -17,7 +17,7 @@ import gradio as gr
 from ..video import MOCHI_SETTINGS, find_video, forget_poster, poster_of
 from .errors import inform
 from .history import HISTORY_LIMIT, HISTORY_SECRET, IMAGE_GONE_FILE, RESTORED
-from .video_links import checked_video_settings, form_updates
+from .workflow_links import VIDEO_LINKS
 
 VIDEO_HISTORY_STORAGE = "heurist_ui_video_history"
 VIDEO_HISTORY_FIELDS = (
@@ -178,10 +178,10 @@ def restore(history: Any, job_id: Any, output_dir: Path) -> tuple:
     item = _item(history, job_id)
     if item is None:
         inform(PICK_FIRST)
-        return form_updates({})
-    settings, _ = checked_video_settings(item)
+        return VIDEO_LINKS.form_updates({})
+    settings, _ = VIDEO_LINKS.checked(item)
     inform(RESTORED if find_video(output_dir, item.get("job_id")) else VIDEO_GONE)
-    return form_updates(settings)
+    return VIDEO_LINKS.form_updates(settings)
 
 
 def _item(history: Any, job_id: Any) -> dict[str, Any] | None:
