@@ -4,7 +4,6 @@ are left out and named."""
 from __future__ import annotations
 
 import pytest
-from ui_helpers import changed
 
 from heurist_ui.flux_lora import FLUX_LORA_KINDS, FLUX_LORA_SETTINGS
 from heurist_ui.jobkinds import MAX_PROMPT_CHARS
@@ -77,21 +76,21 @@ def test_links_for_one_tab_leave_the_others_alone(studio):
     assert settings_from_query(studio.catalogs, video) == ({}, [])  # the image form ignores it
     assert FLUX_LORA_LINKS.from_query(video) == ({}, [])
     assert VIDEO_LINKS.from_query({"prompt": "a fox", "width": "512"}) == ({}, [])
-    tabs, *form = VIDEO_LINKS.apply({"prompt": "a fox"})
-    assert changed(tabs) == {} and all(changed(update) == {} for update in form)
+    defaults = ("", MOCHI.label, *range(len(VIDEO_SETTINGS)))
+    assert VIDEO_LINKS.link_values({"prompt": "a fox"}, defaults) == defaults
 
 
-def test_apply_opens_the_tab_and_updates_the_form_in_order(recwarn):
+def test_a_link_gives_the_forms_values_in_order_and_its_defaults_elsewhere(recwarn):
     query = {"tab": "video", "prompt": "waves", "model": "mochi", "length": "16", "fps": "99"}
-    tabs, prompt, model, *settings = VIDEO_LINKS.apply(query)
-    assert tabs["selected"] == "video"
-    assert prompt["value"] == "waves" and model["value"] == MOCHI.label
+    defaults = ("", "Hunyuan video", *(f"default {name}" for name in VIDEO_SETTINGS))
+    prompt, model, *settings = VIDEO_LINKS.link_values(query, defaults)
+    assert prompt == "waves" and model == MOCHI.label
     by_name = dict(zip(VIDEO_SETTINGS, settings, strict=True))
-    assert by_name["length"]["value"] == 16
-    assert changed(by_name["fps"]) == {} and changed(by_name["width"]) == {}
-    tabs, _, lora, *settings = FLUX_LORA_LINKS.apply({"tab": "flux-lora", "steps": "20"})
-    assert tabs["selected"] == "flux-lora" and changed(lora) == {}
-    assert [changed(update) for update in settings] == [{}, {}, {"value": 20}, {}, {}]
+    assert by_name["length"] == 16
+    assert by_name["fps"] == "default fps" and by_name["width"] == "default width"
+    lora_defaults = ("", "FLUX LoRA · agentmax", 1024, 1024, 15, 1, -1)
+    values = FLUX_LORA_LINKS.link_values({"tab": "flux-lora", "steps": "20"}, lora_defaults)
+    assert values == ("", "FLUX LoRA · agentmax", 1024, 1024, 20, 1, -1)
 
 
 def test_the_link_names_come_from_the_kinds_settings_tables():

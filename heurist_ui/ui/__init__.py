@@ -78,7 +78,7 @@ def build(studio: Studio) -> gr.Blocks:
         wire_clear(demo, pages, shown.gallery, shown.records, shown.clear)
         results.wire(shown, form, studio.catalogs)
         # A video or FLUX-LoRA link opens its tab, filled.
-        others = [video.link_target(clips, tabs), flux_lora.link_target(loras, tabs)]
+        others = [video.link_target(clips), flux_lora.link_target(loras)]
         links.wire(demo, studio.catalogs, form, shown, generator.link, others)
         compared = compare.wire(studio, grid, api_key, form, tabs)
         runs = {"generate": (run, shown.records), "compare": (compared, grid.records)}

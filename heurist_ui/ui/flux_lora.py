@@ -165,6 +165,7 @@ def wire(studio: Studio, panel: FluxLoraPanel, api_key: gr.Textbox) -> None:
     ).then(fn=lambda: gr.update(visible=True), outputs=panel.link, **INSTANT)
 
 
-def link_target(panel: FluxLoraPanel, tabs: gr.Tabs) -> LinkTarget:
-    """What a FLUX-LoRA link (?tab=flux-lora&...) fills when the page opens."""
-    return LinkTarget([tabs, *panel.restorable], FLUX_LORA_LINKS.apply)
+def link_target(panel: FluxLoraPanel) -> LinkTarget:
+    """What a FLUX-LoRA link (?tab=flux-lora&...) fills when the page opens: the form."""
+    defaults = [component.value for component in panel.restorable]
+    return LinkTarget(panel.restorable, lambda query: FLUX_LORA_LINKS.link_values(query, defaults))

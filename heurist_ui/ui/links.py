@@ -26,6 +26,15 @@ from .form import FORM_FIELDS, form_values
 QUERY_NAMES = {s.name: s.query for s in (*SETTINGS, COUNT)} | {"style": "style"}
 # A link for another tab names it (?tab=video&...); one without fills the generator's form.
 TAB_QUERY = "tab"
+# Opens the tab a link names, in the browser: a Tabs update from the server would cost every
+# page load a new Tabs object in its session, link or not.
+SELECT_TAB_JS = f"""
+() => {{
+  const tab = new URLSearchParams(location.search).get("{TAB_QUERY}");
+  if (tab) document.querySelector(`button[role=tab][data-tab-id="${{CSS.escape(tab)}}"]`)?.click();
+  return [];
+}}
+"""
 FORM_LINK_JS = f"""
 (...values) => {{
   const names = {json.dumps([QUERY_NAMES[name] for name in FORM_FIELDS])};
@@ -135,7 +144,7 @@ def apply_link(catalogs: CatalogStore, query: Any) -> tuple:
 
 @dataclass(frozen=True)
 class LinkTarget:
-    """Another tab a link can fill: its components, and their updates for a link's query."""
+    """Another tab a link can fill: its components, and their values for a link's query."""
 
     outputs: Sequence[Any]
     fill: Callable[[Any], tuple]
@@ -163,6 +172,7 @@ def wire(
         fill_from_link,
         None,
         [*form.restorable, *(output for other in others for output in other.outputs)],
+        js=SELECT_TAB_JS if others else None,
         concurrency_limit=None,
         show_progress="hidden",
         api_visibility="private",

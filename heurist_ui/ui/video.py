@@ -251,9 +251,10 @@ def _signature() -> inspect.Signature:
 generate_video.__signature__ = _signature()  # type: ignore[attr-defined]
 
 
-def link_target(panel: VideoPanel, tabs: gr.Tabs) -> LinkTarget:
-    """What a video link (?tab=video&...) fills when the page opens: the tab, then the form."""
-    return LinkTarget([tabs, *panel.restorable], VIDEO_LINKS.apply)
+def link_target(panel: VideoPanel) -> LinkTarget:
+    """What a video link (?tab=video&...) fills when the page opens: the form."""
+    defaults = [component.value for component in panel.restorable]
+    return LinkTarget(panel.restorable, lambda query: VIDEO_LINKS.link_values(query, defaults))
 
 
 def wire(studio: Studio, panel: VideoPanel, api_key: gr.Textbox) -> None:

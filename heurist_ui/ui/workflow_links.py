@@ -108,14 +108,23 @@ class TabLinks:
         )
         return (prompt, model, *rest)
 
-    def apply(self, query: Any) -> tuple:
-        """(the Tabs' update, then the form's) for a page opened with this query."""
-        if not hasattr(query, "get") or query.get(TAB_QUERY) != self.tab:
-            return (gr.update(), *self.form_updates({}))
+    def link_values(self, query: Any, defaults: Sequence[Any]) -> tuple:
+        """The form's values (prompt, model, settings) for a page opened with this query.
+
+        Plain values, the form's defaults where the link says nothing: every page load runs
+        this, and a gr.update(), even an empty one, costs the session a new component. (The
+        browser opens the tab: links.SELECT_TAB_JS.)
+        """
         settings, ignored = self.from_query(query)
         if ignored:
             warn("Ignored from the link: " + "; ".join(ignored) + ".")
-        return (gr.update(selected=self.tab), *self.form_updates(settings))
+        kind = self.kinds.get(settings.get("kind", ""))
+        values = {"prompt": settings.get("prompt"), "model": kind.label if kind else None}
+        values |= {name: settings.get(name) for name in self.by_name}
+        return tuple(
+            default if value is None else value
+            for value, default in zip(values.values(), defaults, strict=True)
+        )
 
 
 def _shown(number: float) -> str:
