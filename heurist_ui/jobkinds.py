@@ -66,7 +66,9 @@ class Setting:
             raise InvalidRequestError(problem)
         if self.allow_random and number == -1:
             return -1
-        if not self.minimum <= number <= self.maximum or number % self.multiple:
+        # multiple 1 means any value (0.35 is a strength), not whole numbers: step says that
+        off_grid = self.multiple > 1 and number % self.multiple
+        if not self.minimum <= number <= self.maximum or off_grid:
             raise InvalidRequestError(problem)
         return int(number) if self.is_int else number
 
