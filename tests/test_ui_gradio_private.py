@@ -95,6 +95,32 @@ def test_untouched_sessions_are_let_go_and_touched_ones_kept(studio):
     assert "call-499" in untouched  # the newest stay
 
 
+def test_a_closed_page_is_let_go_after_its_grace_and_one_that_came_back_is_kept(
+    studio, monkeypatch
+):
+    demo = build(studio)
+    holder = demo.state_holder
+    clock = [1000.0]
+    monkeypatch.setattr(private, "_now", lambda: clock[0])
+    state_id = next(key for key, block in demo.blocks.items() if isinstance(block, gr.State))
+    for page in ("closed", "back", "open"):
+        holder[page][state_id] = {"page": page}
+    holder.session_data["closed"].is_closed = True  # as Gradio's heartbeat marks a closed page
+    holder.session_data["back"].is_closed = True
+    holder.delete_all_expired_state()  # Gradio's sweep, every second: first seen closed
+    holder["back"]  # an event of that page: it came back
+
+    clock[0] += private.CLOSED_SESSION_GRACE - 1
+    holder.delete_all_expired_state()
+    assert holder.session_data["closed"].state_data[state_id] == {"page": "closed"}  # not a use
+    clock[0] += 1
+    holder.delete_all_expired_state()
+
+    assert "closed" not in holder.session_data and "closed" not in holder.time_last_used
+    assert not holder.session_data["back"].is_closed
+    assert holder["back"][state_id] == {"page": "back"} and holder["open"][state_id]
+
+
 # --- an upgrade fails here, on purpose ---------------------------------------------------------
 
 

@@ -20,6 +20,14 @@ nothing has set holds nothing a new session would not (its configs are remade on
 only the newest STATELESS_KEPT of those are kept: a soak of 5000 images no longer grows by a
 session per call.
 
+Closed pages let go (StateHolder.delete_all_expired_state, which Gradio runs every second):
+when a page closes, Gradio marks its session closed and keeps it, with a copy of every component
+an event updated for it, until 1000 newer sessions push it out; only its gr.State values go,
+after an hour. A session closed for CLOSED_SESSION_GRACE seconds is dropped whole (its States'
+delete callbacks run first). A page that comes back within the grace (an event of its session)
+keeps everything and counts as open again; the server no longer keeps over a megabyte for every
+page load it ever served.
+
 The input count check (Blocks.validate_inputs, per Blocks), plain refusals of values that are
 not among a component's choices (Blocks.preprocess_data, wrapped) and the REST-only mark (the
 `_mcp_type` attribute that Gradio's MCP server reads) are installed by ui/errors.py and
@@ -29,6 +37,7 @@ ui/mcp_tools.py through `replace_input_check`, `wrap_preprocess`, `page_copy` an
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from copy import copy
 from typing import Any
@@ -46,6 +55,8 @@ GRADIO_SOURCES = {
     "gradio.state_holder.SessionState._update_value_in_config": "89f3ec69a692d68e",
     "gradio.state_holder.SessionState.__setitem__": "fce4e3193c5b50c8",
     "gradio.state_holder.StateHolder.update": "20bea4a1b07befa9",
+    "gradio.state_holder.StateHolder.delete_all_expired_state": "f8c560475b9c1acb",
+    "gradio.state_holder.StateHolder.delete_state": "7476c6be79ea24de",  # called as Gradio does
     "gradio.blocks.Blocks.validate_inputs": "f96c8e647d2b1cf9",
     "gradio.blocks.Blocks.preprocess_data": "3bee96459367b373",  # wrapped: plain refusals
     "gradio.mcp.GradioMCPServer.create_mcp_server": "5572eb374d63eeaf",  # reads _mcp_type
@@ -210,18 +221,52 @@ def _holder_update(self: Any, session_id: str) -> None:
             self.time_last_used.pop(sid, None)
 
 
+CLOSED_SESSION_GRACE = 60.0  # seconds a closed page's session is kept, should it come back
+_now = time.monotonic  # the sweep's clock (tests set their own)
+
+
+def _delete_expired(self: Any) -> None:
+    # Gradio's sweep of expired State values, then closed sessions past their grace dropped.
+    _GRADIO_DELETE_EXPIRED(self)
+    now = _now()
+    expired = []
+    with self.lock:
+        # {session: (when first seen closed, its last use then)}
+        closed = self.__dict__.setdefault("_heurist_closed", {})
+        for sid in [sid for sid in closed if sid not in self.session_data]:
+            del closed[sid]
+        for sid, session in self.session_data.items():
+            if not getattr(session, "is_closed", False):
+                closed.pop(sid, None)
+                continue
+            since, used = closed.setdefault(sid, (now, self.time_last_used.get(sid)))
+            if self.time_last_used.get(sid) != used:  # used since: the page came back
+                session.is_closed = False
+                del closed[sid]
+            elif now - since >= CLOSED_SESSION_GRACE:
+                expired.append(sid)
+    for sid in expired:
+        self.delete_state(sid)  # the States' delete callbacks, as at their expiry
+        with self.lock:
+            self.session_data.pop(sid, None)
+            self.time_last_used.pop(sid, None)
+            closed.pop(sid, None)
+
+
 _SessionState = state_holder.SessionState
 _StateHolder = state_holder.StateHolder
 _GRADIO_INIT = _SessionState.__init__
 _GRADIO_UPDATE = _SessionState._update_value_in_config
 _GRADIO_SET_ITEM = _SessionState.__setitem__
 _GRADIO_HOLDER_UPDATE = _StateHolder.update
+_GRADIO_DELETE_EXPIRED = _StateHolder.delete_all_expired_state
 
 _OURS = (
     (_SessionState, "__init__", _lazy_init, _GRADIO_INIT),
     (_SessionState, "_update_value_in_config", _update_value_in_config, _GRADIO_UPDATE),
     (_SessionState, "__setitem__", _set_item, _GRADIO_SET_ITEM),
     (_StateHolder, "update", _holder_update, _GRADIO_HOLDER_UPDATE),
+    (_StateHolder, "delete_all_expired_state", _delete_expired, _GRADIO_DELETE_EXPIRED),
 )
 
 
