@@ -104,7 +104,8 @@ def keyless_context(browser):
 def open_page(context, url: str):
     page = context.new_page()
     page.goto(url)
-    expect(page.locator("#cost-line")).to_contain_text("credits")  # the load events ran
+    expect(page.locator("#cost-line")).to_contain_text("credits")
+    expect(page.locator("body[data-form-loaded='yes']")).to_have_count(1)  # restored, bounded
     return page
 
 
