@@ -25,6 +25,8 @@ from .studio import Studio, bind
 from .words import setting_label, words
 
 PRIVATE = {"api_visibility": "private"}
+# The cost line is filled as the page is built; this marks the form restored and bounded.
+FORM_LOADED_JS = "() => { document.body.dataset.formLoaded = 'yes'; }"
 INSTANT = {"queue": False, "show_progress": "hidden", **PRIVATE}
 # Queued but never waiting: gr.Info and gr.Warning reach the page only from the queue.
 NOTIFYING = {"concurrency_limit": None, "show_progress": "hidden", **PRIVATE}
@@ -140,6 +142,10 @@ def wire_form(demo: gr.Blocks, studio: Studio, panel: Generator) -> None:
         form.neg_prompt,
         form.style,
     ]
+    # Filled as the page is built, so that Generate is usable before any round trip.
+    panel.cost.value = panel.cost.postprocess(
+        controls.cost_line(catalogs, *(field.value for field in priced))
+    )
     gr.on(
         [*(field.change for field in priced), demo.load],
         partial(controls.cost_line, catalogs),
@@ -179,7 +185,7 @@ def wire_form(demo: gr.Blocks, studio: Studio, panel: Generator) -> None:
         outputs=form.saved,
         js=restore_form_js(studio.catalog),
         **PRIVATE,
-    ).then(*bounds, **INSTANT)
+    ).then(*bounds, **INSTANT).then(fn=None, js=FORM_LOADED_JS, **PRIVATE)
     # The list may have been refreshed since this page was built.
     demo.load(partial(controls.current_models, catalogs), None, form.model_id, **INSTANT)
     panel.insert.click(
