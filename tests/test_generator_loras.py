@@ -9,6 +9,7 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 from PIL import Image
+from test_cli import run_cli
 from test_mcp import mcp_call, texts
 from ui_helpers import generate_arguments, running_studio
 
@@ -191,3 +192,27 @@ def test_mcp_generate_images_and_estimate_cost_take_a_lora_model(app):
     listed = {entry["name"]: entry for entry in json.loads(texts(mcp_call(app, "list_models"))[0])}
     assert listed[LORA]["kind"] == "FLUX LoRA · heuristlogo"
     assert listed[LORA]["credits_per_standard_image"] == 0.5
+
+
+def test_the_cli_generates_and_prices_a_lora_model(cli_env, sandbox):
+    flags = ["--model", LORA, "--width", "640", "--steps", "10", "-n", "2", "--seed", "5"]
+    priced = run_cli(cli_env, "cost", *flags)
+    assert priced.returncode == 0, priced.stderr
+    each = 0.5 * 640 * 1024 / 1024**2 * 10 / 20
+    assert f"{LORA} (FLUX LoRA), 640×1024, 10 steps: {each:.3f} credits per image" in (
+        priced.stdout
+    )
+    assert sandbox.workflow.endpoint_calls("task_create") == []
+
+    made = run_cli(cli_env, "generate", "a logo", *flags, "--strength-model", "0.3")
+
+    assert made.returncode == 0, made.stderr
+    paths = [line for line in made.stdout.splitlines() if line.strip()]
+    assert len(paths) == 2 and all(path.endswith(".jpg") for path in paths)
+    sent = [call["parameters"] for call in sandbox.workflow.endpoint_calls("task_create")]
+    assert sorted(p["noise_seed"] for p in sent) == [5, 6]
+    assert all(p["strength_model"] == 0.3 and p["width"] == 640 for p in sent)
+    assert sorted(read_png_metadata(path)[1]["seed"] for path in paths) == [5, 6]
+    refused = run_cli(cli_env, "generate", "a logo", "--model", LORA, "--height", "1000")
+    assert refused.returncode == 2 and "nearest are 960 and 1024" in refused.stderr
+    assert len(sandbox.workflow.endpoint_calls("task_create")) == 2
