@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     from heurist_ui.config import load_settings, output_dir_problem, sandbox_settings
-    from heurist_ui.ui import launch_options
+    from heurist_ui.ui import launch_options, serve
 
     try:
         settings = load_settings(
@@ -136,7 +136,8 @@ def main(argv: list[str] | None = None) -> None:
         )
     demo, _ = build_app(settings, sandbox=args.sandbox, concurrency=args.concurrency)
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
-    demo.launch(
+    serve(
+        demo,
         **launch_options(
             host=args.host,
             port=args.port,
@@ -145,7 +146,7 @@ def main(argv: list[str] | None = None) -> None:
             concurrency=args.concurrency,
             output_dir=Path(settings.output_dir),
             mcp=not args.no_mcp,
-        )
+        ),
     )
 
 

@@ -21,6 +21,7 @@ from .batch import JobRunner, Outcome, outcome_of, summarize_failures
 from .client import HeuristClient, check_key
 from .config import Settings, load_settings, sandbox_settings
 from .cost import Price
+from .ctrl_c import interrupt_after
 from .errors import HeuristError
 from .fields import COUNT, SETTINGS
 from .generator_models import LORA_MODELS, STRENGTH, job_settings, with_loras
@@ -257,8 +258,10 @@ def generate(client: HeuristClient, args: argparse.Namespace) -> int:
     jobs = [job for request in plan(client, args) for job in request.jobs]
     runner = JobRunner(client, client.settings.output_dir, max_workers=args.concurrency)
     report = Report(len(jobs), sys.stdout, sys.stderr)
-    pending = runner.submit(jobs, None)
+    pending: dict[Future, Any] = {}
     try:
+        with interrupt_after():
+            pending = runner.submit(jobs, None)
         report.drain(pending)
     except KeyboardInterrupt:
         return stop(runner, pending, report)

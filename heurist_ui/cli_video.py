@@ -18,6 +18,7 @@ from typing import Any
 from .batch import JobRunner, outcome_of
 from .client import HeuristClient, check_key
 from .cost import Price
+from .ctrl_c import interrupt_after
 from .errors import HeuristError
 from .video import MOCHI_SETTINGS, VIDEO_KINDS
 from .workflow import DEFAULT_POLL_INTERVAL, TaskStatus
@@ -73,15 +74,17 @@ def run(client: HeuristClient, args: argparse.Namespace, usage_error: type[Excep
             _say(line)
         last.append(line)
 
-    pending = runner.submit([job], None, on_status=heard, cancel=cancel)
-    (future,) = pending
+    future = None
     try:
+        with interrupt_after():
+            (future,) = runner.submit([job], None, on_status=heard, cancel=cancel)
         while not wait([future], timeout=TICK).done:
             pass
     except KeyboardInterrupt:
         cancel.set()
         _say("Stopping: canceling the task on Heurist's side…")
-        wait([future], timeout=30)
+        if future is not None:
+            wait([future], timeout=30)
         runner.close()
         _say("Stopped; the task was canceled.")
         return EXIT_INTERRUPTED

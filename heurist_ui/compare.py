@@ -1,7 +1,8 @@
 """Compare grids: models in rows, one setting's values in columns, every cell its own job.
 
 Plain Python for any front end: plan_grid checks and plans every cell before anything is sent,
-draw_grid draws the labelled grid with Pillow.
+draw_grid draws the labelled grid with Pillow (compare_run.py runs a grid). A row is an image
+model of the catalogue, or a FLUX LoRA (`flux-lora:<lora>`), whose cells are workflow jobs.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from .cost import Price, estimate_credits, estimate_price
 from .download import IMAGE_FORMATS
 from .errors import InvalidRequestError
 from .fields import SETTINGS
+from .flux_lora import FLUX_LORA_KINDS, flux_lora
+from .jobkinds import Setting, WorkflowJob, WorkflowKind
 from .params import MAX_PROMPT_CHARS, SIZE_STEP, GenerationParams, check_seed, prepare, resolve_seed
 from .pngfile import save_png
 
@@ -36,15 +39,59 @@ CELL_SIDE = 320  # pixels, the longest side of each image in the grid
 LABEL_WIDTH = 220
 HEADER_HEIGHT = 64
 GAP = 6
+LORA_ROW_PREFIX = "flux-lora:"  # a FLUX-LoRA row's value: flux-lora:<lora>, its kind's name
+# The grid's settings by the name a workflow kind gives them (the grid's seed is its noise_seed).
+WORKFLOW_NAMES = {"num_iterations": "steps", "seed": "noise_seed"}
 
 
 @dataclass(frozen=True)
 class Cell:
-    """One job of the grid: its place and its validated parameters."""
+    """One job of the grid: its place and its validated parameters (a LoRA row's: a WorkflowJob)."""
 
     row: int
     column: int
-    params: GenerationParams
+    params: GenerationParams | WorkflowJob
+
+    @property
+    def model(self) -> str:
+        """The model, as its records name it."""
+        p = self.params
+        return p.model_id if isinstance(p, GenerationParams) else p.kind.label
+
+    @property
+    def size(self) -> tuple[int, int]:
+        p = self.params
+        if isinstance(p, GenerationParams):
+            return p.width, p.height
+        return int(p.values["width"]), int(p.values["height"])
+
+    def setting(self, name: str) -> Any:
+        """A grid setting (GenerationParams' name) of this cell; None where its kind has none."""
+        p = self.params
+        if isinstance(p, GenerationParams):
+            return getattr(p, name)
+        if name == "prompt":
+            return p.prompt
+        return p.values.get(WORKFLOW_NAMES.get(name, name))
+
+    def credits(self) -> float:
+        """The cell's estimate in the seed document's standard unit (a LoRA's: its page price)."""
+        p = self.params
+        if isinstance(p, GenerationParams):
+            return estimate_credits(p.model_type, p.width, p.height, p.num_iterations)
+        return p.credits or 0.0
+
+    def page_credits(self) -> float:
+        """The cell at Heurist's current credits-page prices."""
+        p = self.params
+        if isinstance(p, GenerationParams):
+            return estimate_price(p.model_type, p.width, p.height, p.num_iterations).credits
+        return p.credits or 0.0
+
+    def record(self) -> dict[str, Any]:
+        """What a record says of the cell before it runs: its settings as its kind names them."""
+        p = self.params
+        return p.settings() if isinstance(p, GenerationParams) else p.record()
 
 
 @dataclass(frozen=True)
@@ -64,20 +111,19 @@ class GridPlan:
         """The estimated credits of each row (a FLUX row costs four times an SDXL row)."""
         totals = [0.0] * len(self.row_labels)
         for cell in self.cells:
-            p = cell.params
-            totals[cell.row] += estimate_credits(p.model_type, p.width, p.height, p.num_iterations)
+            totals[cell.row] += cell.credits()
         return totals
+
+    def row_prices(self) -> list[Price]:
+        """Each row at Heurist's current credits-page prices."""
+        totals = [0.0] * len(self.row_labels)
+        for cell in self.cells:
+            totals[cell.row] += cell.page_credits()
+        return [Price(credits) for credits in totals]
 
     def page_price(self) -> Price:
         """The whole grid at Heurist's current credits-page prices."""
-        return Price(
-            sum(
-                estimate_price(
-                    c.params.model_type, c.params.width, c.params.height, c.params.num_iterations
-                ).credits
-                for c in self.cells
-            )
-        )
+        return Price(sum(c.page_credits() for c in self.cells))
 
 
 def parse_values(axis: str, text: Any) -> list[str]:
@@ -140,11 +186,22 @@ def plan_grid(
             f"{len(models)} models × {len(columns)} values is {len(models) * len(columns)} "
             f"cells; at most {MAX_CELLS}."
         )
+    workflow_rows = [model.label for model in models if isinstance(model, WorkflowKind)]
+    if workflow_rows and axis == "guidance":
+        raise InvalidRequestError(
+            f"{workflow_rows[0]} takes no guidance scale, so its cells would all be the same. "
+            "Compare seeds, steps or prompts, or remove the FLUX LoRA rows."
+        )
     grid_seed = resolve_seed(check_seed(-1 if seed in (None, "") else seed))  # one for the grid
     cells, labels = [], []
     for row, model in enumerate(models):
-        size, scaled = _fit(model, width, height)
-        labels.append(model.name if not scaled else f"{model.name} (scaled to {size[0]}x{size[1]})")
+        if isinstance(model, WorkflowKind):
+            size, scaled = _fit_workflow(model, width, height)
+            name = model.label
+        else:
+            size, scaled = _fit(model, width, height)
+            name = model.name
+        labels.append(name if not scaled else f"{name} (scaled to {size[0]}x{size[1]})")
         for column, value in enumerate(columns):
             settings: dict[str, Any] = {
                 "prompt": prompt,
@@ -156,6 +213,9 @@ def plan_grid(
                 "seed": grid_seed,
                 AXIS_SETTINGS[axis]: value,
             }
+            if isinstance(model, WorkflowKind):
+                cells.append(Cell(row, column, _workflow_job(model, settings)))
+                continue
             if add_triggers and model.autofill:
                 settings["prompt"] = _with_trigger(str(settings["prompt"] or ""), model.autofill)
             params = prepare(catalog, settings.pop("prompt"), model.name, **settings)
@@ -173,7 +233,26 @@ def _models(catalog: ModelCatalog, model_ids: Any) -> list:
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise InvalidRequestError(f"Each model once, please: {', '.join(repeated)} repeats.")
-    return [catalog.get(name) for name in names]
+    return [
+        flux_lora(name[len(LORA_ROW_PREFIX) :])
+        if name.startswith(LORA_ROW_PREFIX)
+        else catalog.get(name)
+        for name in names
+    ]
+
+
+def lora_rows() -> list[tuple[str, str]]:
+    """The FLUX LoRAs a grid takes as rows: (label, value) pairs, value flux-lora:<lora>."""
+    return [(kind.label, kind.name) for kind in FLUX_LORA_KINDS.values()]
+
+
+def _workflow_job(kind: WorkflowKind, settings: dict[str, Any]) -> WorkflowJob:
+    """A LoRA cell: the grid's prompt, size, steps and seed (the kind has no negative prompt)."""
+    takes = {setting.name for setting in kind.settings}
+    values = {WORKFLOW_NAMES.get(name, name): value for name, value in settings.items()}
+    return kind.prepare(
+        values.pop("prompt"), **{name: v for name, v in values.items() if name in takes}
+    )
 
 
 def _fit(model: Any, width: Any, height: Any) -> tuple[tuple[Any, Any], bool]:
@@ -190,6 +269,27 @@ def _fit(model: Any, width: Any, height: Any) -> tuple[tuple[Any, Any], bool]:
         return (width, height), False
     fitted = (int(w * factor) // SIZE_STEP * SIZE_STEP, int(h * factor) // SIZE_STEP * SIZE_STEP)
     return fitted, True
+
+
+def _fit_workflow(kind: WorkflowKind, width: Any, height: Any) -> tuple[tuple[Any, Any], bool]:
+    """A LoRA row's size: within its kind's bounds, in multiples of its step, keeping the aspect."""
+    bounds = {setting.name: setting for setting in kind.settings}
+    across, down = bounds["width"], bounds["height"]
+    try:
+        w, h = float(width), float(height)
+    except (TypeError, ValueError):
+        return (width, height), False  # validation explains
+    if not (math.isfinite(w) and math.isfinite(h)) or w <= 0 or h <= 0:
+        return (width, height), False
+    factor = max(1.0, across.minimum / w, down.minimum / h)
+    factor = min(factor, across.maximum / w, down.maximum / h)
+    fitted = (_snap(w * factor, across), _snap(h * factor, down))
+    return fitted, fitted != (w, h)
+
+
+def _snap(value: float, setting: Setting) -> int:
+    step = setting.multiple
+    return int(min(setting.maximum, max(setting.minimum, round(value / step) * step)))
 
 
 def _with_trigger(prompt: str, trigger: str) -> str:
@@ -248,7 +348,7 @@ def draw_grid(
 
 def _cell_size(plan: GridPlan) -> tuple[int, int]:
     """A box every image fits in, keeping its aspect: as wide as the widest, tall as the tallest."""
-    ratios = [c.params.width / c.params.height for c in plan.cells]
+    ratios = [c.size[0] / c.size[1] for c in plan.cells]
     widest, tallest = max(ratios), min(ratios)
     width = CELL_SIDE if widest >= 1 else int(CELL_SIDE * widest)
     height = CELL_SIDE if tallest <= 1 else int(CELL_SIDE / tallest)
@@ -276,16 +376,14 @@ def _text(
 
 def grid_record(plan: GridPlan, cells: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """What the grid's PNG says about it: the shared settings, the axis and every cell."""
-    first = plan.cells[0].params
+    images = [c for c in plan.cells if isinstance(c.params, GenerationParams)]
+    first = (images or plan.cells)[0]  # an image model's cell, which has every setting
+    shared = ("seed", "width", "height", "num_iterations", "guidance_scale")
     return {
-        "prompt": first.prompt if plan.axis != "prompt" else "(compare grid of prompts)",
-        "neg_prompt": first.neg_prompt,
-        "model_id": ", ".join(dict.fromkeys(c.params.model_id for c in plan.cells)),
-        "seed": first.seed,
-        "width": first.width,
-        "height": first.height,
-        "num_iterations": first.num_iterations,
-        "guidance_scale": first.guidance_scale,
+        "prompt": first.params.prompt if plan.axis != "prompt" else "(compare grid of prompts)",
+        "neg_prompt": first.setting("neg_prompt") or "",
+        "model_id": ", ".join(dict.fromkeys(c.model for c in plan.cells)),
+        **{name: first.setting(name) for name in shared if first.setting(name) is not None},
         "job_id": "grid",
         "grid": {
             "axis": plan.axis,
@@ -342,5 +440,5 @@ def _cell_note(image: SavedImage | None, error: str | None) -> dict[str, Any]:
 
 def _zip_name(plan: GridPlan, cell: Cell, suffix: str) -> str:
     value = re.sub(r"[^A-Za-z0-9.-]+", "-", plan.values[cell.column])[:40].strip("-")
-    model = re.sub(r"[^A-Za-z0-9.-]+", "-", cell.params.model_id)[:40].strip("-")
+    model = re.sub(r"[^A-Za-z0-9.-]+", "-", cell.model)[:40].strip("-")
     return f"r{cell.row + 1:02d}c{cell.column + 1:02d}_{model}_{plan.axis}-{value}{suffix}"

@@ -6,6 +6,7 @@ and writes the pictures into assets/. The tests never write there.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -20,10 +21,11 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 from app import SANDBOX_KEY, build_app  # noqa: E402
-from heurist_ui.compare import plan_grid, save_grid  # noqa: E402
+from heurist_ui.compare import plan_grid  # noqa: E402
+from heurist_ui.compare_run import run_grid  # noqa: E402
 from heurist_ui.config import load_settings  # noqa: E402
 from heurist_ui.sandbox import Sandbox  # noqa: E402
-from heurist_ui.ui import launch_options  # noqa: E402
+from heurist_ui.ui import launch_options, serve  # noqa: E402
 
 ASSETS = REPO / "assets"
 CHROMIUM = "/usr/bin/chromium"
@@ -98,15 +100,11 @@ def compare_grid(studio, sandbox: Sandbox) -> None:
         seed=-1,
     )
     sandbox.add_fault("status", status=500)
-    images, errors = {}, {}
-    for outcome in studio.runner.run([cell.params for cell in plan.cells], None):
-        cell = plan.cells[outcome.index]
-        if outcome.image is None:
-            errors[(cell.row, cell.column)] = str(outcome.error)
-        else:
-            images[(cell.row, cell.column)] = outcome.image
-    grid_path, _ = save_grid(plan, images, errors, studio.runner.output_dir)
-    shutil.copy(grid_path, ASSETS / "compare-grid.png")
+
+    async def last_step():  # the grid as the studio runs it
+        return [step async for step in run_grid(studio.runner, plan, None)][-1]
+
+    shutil.copy(asyncio.run(last_step()).grid_path, ASSETS / "compare-grid.png")
 
 
 def main() -> int:
@@ -129,7 +127,7 @@ def main() -> int:
             concurrency=32,
             output_dir=settings.output_dir,
         )
-        _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **options)
+        _, url, _ = serve(demo, prevent_thread_lock=True, quiet=True, **options)
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

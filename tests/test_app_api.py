@@ -213,6 +213,34 @@ def test_compare_runs_every_cell_at_once_and_returns_grid_cells_and_records(api,
     assert max(job.received_at for job in jobs) < min(job.answered_at for job in jobs)
 
 
+def test_compare_takes_a_flux_lora_row_and_sends_it_to_the_workflow_api(api, slow_sandbox):
+    grid, cells, records = api.predict(
+        "a red fox",
+        "blurry",
+        ["SDXL", "flux-lora:wsb"],
+        "seed",
+        "1, 2",
+        512,
+        512,
+        10,
+        5,
+        -1,
+        "",
+        api_name="/compare",
+    )
+    assert grid and len(cells) == 4
+    assert [(r["row"], r["model_id"], r.get("seed", r.get("noise_seed"))) for r in records] == [
+        (0, "SDXL", 1),
+        (0, "SDXL", 2),
+        (1, "FLUX LoRA · wsb", 1),
+        (1, "FLUX LoRA · wsb", 2),
+    ]
+    tasks = slow_sandbox.workflow.endpoint_calls("task_create")
+    assert sorted(t["parameters"]["noise_seed"] for t in tasks) == [1, 2]
+    assert {t["parameters"]["lora_name"] for t in tasks} == {"wsb"}
+    assert len(slow_sandbox.submissions) == 2  # the SDXL row's cells
+
+
 def test_compare_refuses_a_bad_grid_with_a_message_and_sends_nothing(api, slow_sandbox):
     with pytest.raises(AppError, match="'two' is not a number"):
         api.predict(

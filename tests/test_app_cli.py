@@ -76,3 +76,23 @@ def test_the_queue_never_turns_a_caller_away(settings, concurrency):
 def test_the_rate_limit_flag_is_read():
     assert parse_args(["--rate-limit", "12"]).rate_limit == "12"
     assert parse_args([]).rate_limit is None
+
+
+def test_a_start_up_check_that_timed_out_is_tried_again(monkeypatch):
+    import gradio as gr
+    import requests
+    from gradio import networking
+
+    from heurist_ui.ui import serve
+
+    answers = iter([False])  # the first check fails as on a loaded machine; then Gradio's own
+    real_check = networking.url_ok
+    monkeypatch.setattr(networking, "url_ok", lambda url: next(answers, None) or real_check(url))
+    with gr.Blocks() as demo:
+        gr.Textbox("served")
+    try:
+        _, url, _ = serve(demo, prevent_thread_lock=True, quiet=True, server_name="127.0.0.1")
+        assert requests.get(url, timeout=30).status_code == 200
+        assert next(answers, "spent") == "spent"
+    finally:
+        demo.close()

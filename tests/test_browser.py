@@ -343,6 +343,17 @@ def test_generate_while_a_batch_runs_starts_another_at_once(page, app_sandbox):
     expect(thumbnails(page)).to_have_count(2)
 
 
+def test_two_batches_ending_together_both_stay(page, app_sandbox):
+    _, gate = start_a_held_job(page, app_sandbox)
+    prompt_box(page).fill("a second batch, ending with the first")
+    page.get_by_role("button", name="Generate", exact=True).click()
+    gate.wait_for(2)
+    gate.release()  # both at once: their last views may reach the page in either order
+    expect(thumbnails(page)).to_have_count(2)
+    settle(page)
+    expect(thumbnails(page)).to_have_count(2)
+
+
 def test_stop_ends_every_running_batch(page, app, app_sandbox):
     progress, gate = start_a_held_job(page, app_sandbox)
     page.get_by_role("button", name="Generate", exact=True).click()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from heurist_ui.ctrl_c import interrupt_after
 from heurist_ui.pngfile import read_png_metadata
 
 REPO = Path(__file__).resolve().parent.parent
@@ -287,3 +288,12 @@ def test_sandbox_flag_needs_no_key_and_no_settings(tmp_path):
     assert result.returncode == 0, result.stderr
     (path,) = saved_paths(result)
     assert path.is_file()
+
+
+def test_a_ctrl_c_while_jobs_are_handed_over_is_raised_once_they_all_are():
+    handed, before = [], signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt), interrupt_after():
+        os.kill(os.getpid(), signal.SIGINT)
+        handed.append("every job")  # still runs: the interrupt waits for the block's end
+    assert handed == ["every job"]
+    assert signal.getsignal(signal.SIGINT) is before

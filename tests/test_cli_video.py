@@ -5,11 +5,11 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from test_cli import run_cli as run_any_cli
+from waiting import LIMIT, wait_until
 
 from heurist_ui.video import read_video_record
 
@@ -73,12 +73,9 @@ def test_ctrl_c_cancels_the_task_and_exits_130(cli_env, sandbox):
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while not any(task.queries for task in sandbox.workflow.tasks):
-            assert time.monotonic() < deadline, "the task was never polled"
-            time.sleep(0.02)
+        wait_until(lambda: any(task.queries for task in sandbox.workflow.tasks), "a poll")
         process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=30)
+        _, err = process.communicate(timeout=LIMIT)
     finally:
         process.kill()
 

@@ -19,7 +19,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is first impor
 from app import build_app
 from heurist_ui.config import Settings, load_settings
 from heurist_ui.sandbox import Sandbox
-from heurist_ui.ui import Studio, launch_options
+from heurist_ui.ui import Studio, launch_options, serve
 
 SDXL, FLUX, FLUX_LORA, SD15_LORA = "SDXL", "FLUX.1-dev", "HeuristLogo", "MagusDevon"
 
@@ -126,7 +126,7 @@ def running_studio(
         concurrency=concurrency,
         output_dir=settings.output_dir,
     )
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **options)
+    _, url, _ = serve(demo, prevent_thread_lock=True, quiet=True, **options)
     try:
         yield RunningStudio(url=url, demo=demo, studio=studio, settings=settings)
     finally:

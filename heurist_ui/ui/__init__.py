@@ -23,11 +23,11 @@ from . import (
 )
 from .errors import check_input_count
 from .gradio_private import apply_gradio_fixes
-from .launch import launch_options
+from .launch import launch_options, serve
 from .runs import PageBatches, wire_clear
 from .studio import Studio
 
-__all__ = ["Studio", "build", "launch_options"]
+__all__ = ["Studio", "build", "launch_options", "serve"]
 
 CACHE_CLEANING = (30 * 60, 2 * 60 * 60)  # (how often, how old), in seconds
 

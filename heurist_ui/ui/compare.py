@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing, suppress
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import gradio as gr
 
-from ..compare import AXES, GridPlan, cell_thumbnail, save_grid
-from ..cost import Price, estimate_price
-from ..errors import HeuristError
+from ..compare import AXES, MAX_MODELS, lora_rows
+from ..compare_run import EveryCellFailed, GridNotSaved, GridStep, run_grid
+from ..errors import HeuristError, InvalidRequestError
 from ..plan import Plan, plan_grid_request
+from ..prompt_help import apply_style
 from . import controls
-from .errors import user_error
+from .errors import user_error, warn
 from .form import Form, apply_settings
 from .key import NO_KEY_MESSAGE
 from .markup import as_text
@@ -42,12 +43,10 @@ GRID_INPUTS = (
     "guidance_scale",
     "seed",
 )
-GRID_NOT_SAVED = (
-    "Every cell arrived (they are shown), but the grid and its ZIP could not be saved on this "
-    "server. Download the cells one by one, or ask the studio's owner to check its disk."
-)
 STREAM_EVERY = 0.25  # seconds between updates of the cells while a grid runs
 INSTANT = {"queue": False, "show_progress": "hidden", **PRIVATE}
+FROM_GENERATOR = "⇤ From generator"
+NOT_A_ROW = "Model {model!r} cannot be a Compare row: the rows were kept. Pick the model here."
 AXIS_HINTS = {
     "seed": "seeds, e.g. 1, 2, 3",
     "steps": "steps, e.g. 15, 25, 35",
@@ -59,6 +58,7 @@ AXIS_HINTS = {
 @dataclass(frozen=True)
 class ComparePanel:
     prompt: gr.Textbox
+    take: gr.Button  # the generator's settings, on asking
     neg_prompt: gr.Textbox
     models: gr.Dropdown
     axis: gr.Radio
@@ -103,9 +103,10 @@ def render(studio: Studio) -> ComparePanel:
     with gr.Row(equal_height=False):
         with gr.Column(scale=5, min_width=320):
             prompt = gr.Textbox(label="Prompt", lines=2, elem_id="compare-prompt")
+            take = gr.Button(FROM_GENERATOR, size="sm", elem_id="compare-take")
             neg_prompt = gr.Textbox(label="Negative prompt", value=start.defaults.neg_prompt or "")
             models = gr.Dropdown(
-                controls.model_choices(catalog),
+                row_choices(catalog),
                 value=[start.name],
                 multiselect=True,
                 label="Models (rows, up to 8)",
@@ -142,6 +143,7 @@ def render(studio: Studio) -> ComparePanel:
                 download = gr.DownloadButton("⬇ Download all", size="sm", visible=False)
     return ComparePanel(
         prompt,
+        take,
         neg_prompt,
         models,
         axis,
@@ -163,6 +165,13 @@ def render(studio: Studio) -> ComparePanel:
         reuse,
         download,
     )
+
+
+def row_choices(catalog) -> list[tuple[str, str]]:
+    """The models a grid takes as rows: the catalogue's image models, then the FLUX LoRAs."""
+    choices = dict((value, label) for label, value in controls.model_choices(catalog))
+    choices.update((value, label) for label, value in lora_rows() if value not in choices)
+    return [(label, value) for value, label in choices.items()]
 
 
 def wire(studio: Studio, panel: ComparePanel, api_key: gr.Textbox, form: Form, tabs) -> Any:
@@ -199,6 +208,13 @@ def wire(studio: Studio, panel: ComparePanel, api_key: gr.Textbox, form: Form, t
         concurrency_id="generate",
         api_description="Compare models and settings: one job per cell; (grid, cells, records).",
     )
+    taken = [form.model_id, form.width, form.height, form.num_iterations, form.guidance_scale]
+    panel.take.click(
+        partial(from_generator, studio.catalogs),
+        [panel.models, form.prompt, form.neg_prompt, *taken, form.seed, form.style],
+        [panel.prompt, panel.neg_prompt, panel.models, *panel.inputs[5:]],
+        **INSTANT,
+    )
     panel.cells.select(select_cell, panel.records, [panel.details, panel.selected], **INSTANT)
     panel.reuse.click(
         partial(apply_settings, studio.catalogs),
@@ -209,6 +225,35 @@ def wire(studio: Studio, panel: ComparePanel, api_key: gr.Textbox, form: Form, t
         **PRIVATE,
     ).then(fn=lambda: gr.Tabs(selected="generate"), outputs=tabs, **INSTANT)
     return run
+
+
+def from_generator(
+    catalogs,
+    rows: Any,
+    prompt: Any,
+    neg_prompt: Any,
+    model_id: Any,
+    width: Any,
+    height: Any,
+    steps: Any,
+    guidance: Any,
+    seed: Any,
+    style: Any,
+) -> tuple:
+    """The generator's prompts (as its style sends them) and settings for Compare, its model
+    the first row, the other rows kept."""
+    prompt, neg_prompt = str(prompt or ""), str(neg_prompt or "")
+    # Every row that takes a negative prompt gets the style's; a style this server does not
+    # know leaves the words as typed.
+    with suppress(InvalidRequestError):
+        prompt, neg_prompt = apply_style(style, prompt, neg_prompt)
+    rows = [rows] if isinstance(rows, str) else list(rows or [])
+    if model_id in {value for _, value in row_choices(catalogs.current)}:
+        models = gr.update(value=[model_id, *(r for r in rows if r != model_id)][:MAX_MODELS])
+    else:
+        warn(NOT_A_ROW.format(model=str(model_id)[:60]))
+        models = gr.update()
+    return prompt, neg_prompt, models, width, height, steps, guidance, seed
 
 
 def grid_plan(
@@ -248,13 +293,9 @@ def grid_cost(studio: Studio, *inputs: Any) -> str:
     except HeuristError as error:
         return f"Cost: **not runnable**: {as_text(str(error))}"
     grid = plan.grid
-    rows = [0.0] * len(grid.row_labels)
-    for cell in grid.cells:
-        p = cell.params
-        rows[cell.row] += estimate_price(p.model_type, p.width, p.height, p.num_iterations).credits
+    rows = grid.row_prices()
     per_row = " · ".join(
-        f"{as_text(label)}: {Price(credits)}"
-        for label, credits in zip(grid.row_labels, rows, strict=True)
+        f"{as_text(label)}: {price}" for label, price in zip(grid.row_labels, rows, strict=True)
     )
     return (
         f"**≈ {plan.price}** for {plan.summary} ({len(rows)} × {len(grid.values)})  \n"
@@ -282,7 +323,7 @@ async def compare(
     """Compare models and settings: every cell one job, all at once; (grid, cells, records)."""
     given = locals()
     inputs = tuple(given[name] for name in GRID_INPUTS)
-    steps = run_grid(studio, inputs, api_key, False, progress, request)
+    steps = run_page_grid(studio, inputs, api_key, False, progress, request)
     async for grid, cells, records, _ in steps:
         yield grid, cells, records
 
@@ -306,13 +347,13 @@ def page_handler(studio: Studio) -> Callable[..., AsyncIterator[tuple]]:
     ) -> AsyncIterator[tuple]:
         given = locals()
         inputs = tuple(given[name] for name in GRID_INPUTS)
-        async for step in run_grid(studio, inputs, api_key, triggers, progress, request):
+        async for step in run_page_grid(studio, inputs, api_key, triggers, progress, request):
             yield step
 
     return compare_in_page
 
 
-async def run_grid(
+async def run_page_grid(
     studio: Studio,
     inputs: Any,
     api_key: Any,
@@ -320,7 +361,7 @@ async def run_grid(
     progress: gr.Progress,
     request: gr.Request | None = None,
 ) -> AsyncIterator[tuple]:
-    """Plan, run every cell at once, stream the cells; the grid and its ZIP at the end."""
+    """Plan and admit the grid, then show compare_run's steps: cells as they come, the grid last."""
     key = (api_key.strip() or None) if isinstance(api_key, str) else None
     if key is None and not studio.client.has_key:
         raise user_error(NO_KEY_MESSAGE, title="No API key")
@@ -329,98 +370,36 @@ async def run_grid(
     except HeuristError as error:
         raise user_error(str(error), title="Check the grid") from None
     studio.admit(plan, key, request)
-    grid = plan.grid
-    images, errors, thumbnails = {}, {}, {}
     total = len(plan.jobs)
     progress((0, total), desc=counted(0, total, "cell"), unit="cells")
-    shown = time.monotonic()
-    # The cells stay on disk, whatever the storage cap, until they are zipped.
-    with studio.runner.retention.in_use() as held:
-        try:
-            cells = _stream_cells(studio, grid, key, images, errors, thumbnails, progress, held)
-            async for step in cells:
-                if time.monotonic() - shown >= STREAM_EVERY:
+    shown, last = time.monotonic(), None
+    try:
+        async with aclosing(run_grid(studio.runner, plan.grid, key)) as steps:
+            async for step in steps:
+                last = step
+                if step.zip_path is not None:
+                    break
+                progress((step.done, total), desc=counted(step.done, total, "cell"), unit="cells")
+                # Cells finishing together are shown together: each update sends every cell.
+                if step.done < total and time.monotonic() - shown >= STREAM_EVERY:
                     shown = time.monotonic()
-                    yield step
-        except HeuristError as error:  # refused before anything was sent
-            raise user_error(str(error), title="Nothing was sent") from None
-        if not images:
-            raise user_error(next(iter(errors.values())), title="Every cell failed")
-        made = {place: await task for place, task in thumbnails.items()}
-        # Drawing, encoding and zipping take a tenth of a second or more: not on the event loop.
-        try:
-            grid_path, zip_path = await asyncio.to_thread(
-                save_grid, grid, images, errors, studio.runner.output_dir, made
-            )
-        except OSError:  # a full disk, say: the cells are shown, and no server path
-            log.warning("A compare grid could not be saved", exc_info=True)
-            yield gr.skip(), _gallery(grid, images), _records(grid, images, errors), gr.skip()
-            raise user_error(GRID_NOT_SAVED, title="Grid not saved") from None
-        held.update((grid_path, zip_path))
-        studio.runner.retention.add(grid_path)
-        studio.runner.retention.add(zip_path)
-    download = gr.update(value=str(zip_path), visible=True)
-    yield str(grid_path), _gallery(grid, images), _records(grid, images, errors), download
+                    yield _shown(step)
+    except EveryCellFailed as error:
+        raise user_error(str(error), title="Every cell failed") from None
+    except GridNotSaved as error:  # the cells are shown, and no server path
+        yield _shown(last)
+        raise user_error(str(error), title="Grid not saved") from None
+    except HeuristError as error:  # refused before anything was sent
+        raise user_error(str(error), title="Nothing was sent") from None
+    download = gr.update(value=str(last.zip_path), visible=True)
+    yield str(last.grid_path), last.gallery(), last.records(), download
 
 
-async def _stream_cells(
-    studio: Studio,
-    plan: GridPlan,
-    key: str | None,
-    images: dict,
-    errors: dict,
-    thumbnails: dict,
-    progress: gr.Progress,
-    held: set,
-) -> AsyncIterator[tuple]:
-    """Run the cells, filling images and errors; after each, the update showing the cells.
-
-    Each image's thumbnail for the grid is made in a thread as it arrives, while the other
-    cells are still running.
-    """
-    total = len(plan.cells)
-    async for outcome in studio.runner.stream([cell.params for cell in plan.cells], key):
-        cell = plan.cells[outcome.index]
-        if outcome.image is None:
-            errors[(cell.row, cell.column)] = str(outcome.error)
-        else:
-            held.add(outcome.image.path)
-            images[(cell.row, cell.column)] = outcome.image
-            thumbnails[(cell.row, cell.column)] = asyncio.ensure_future(
-                asyncio.to_thread(cell_thumbnail, plan, outcome.image.path)
-            )
-        done = len(images) + len(errors)
-        progress((done, total), desc=counted(done, total, "cell"), unit="cells")
-        # Cells finishing together are shown together (the caller throttles): each update
-        # sends every cell again.
-        if done < total:
-            yield gr.skip(), _gallery(plan, images), _records(plan, images, errors), gr.skip()
-
-
-def _gallery(plan: GridPlan, images: dict) -> list[tuple[str, str]]:
-    return [
-        (
-            str(images[(c.row, c.column)].path),
-            f"{c.params.model_id} · {plan.axis} {plan.values[c.column]}",
-        )
-        for c in plan.cells
-        if (c.row, c.column) in images
-    ]
-
-
-def _records(plan: GridPlan, images: dict, errors: dict) -> list[dict[str, Any]]:
-    """One record per cell, row-major: /generate's record plus row and column, or the error."""
-    records = []
-    for cell in plan.cells:
-        place = (cell.row, cell.column)
-        if place in images:
-            record = dict(images[place].record)
-        elif place in errors:
-            record = {**cell.params.settings(), "error": errors[place]}
-        else:
-            continue
-        records.append({**record, "row": cell.row, "column": cell.column})
-    return records
+def _shown(step: GridStep | None) -> tuple:
+    """The cells so far; the grid and the download button as they were."""
+    if step is None:
+        return gr.skip(), [], [], gr.skip()
+    return gr.skip(), step.gallery(), step.records(), gr.skip()
 
 
 def select_cell(records: Any, event: gr.SelectData) -> tuple:

@@ -207,7 +207,8 @@ def wire_run(
     studio: Studio, panel: Generator, api_key: gr.Textbox, results: Results, pages: PageBatches
 ) -> Any:
     """Generate (button, or Enter in the prompt) runs a batch, joining any still running; Stop
-    ends them all. /generate, for API callers, runs one batch per call."""
+    ends them all. /generate, for API callers, runs one batch per call. Returns the event that
+    ends a page's batch, to chain on."""
     form = panel.form
     inputs = [*form.settings, form.num_images, api_key, form.strength_model]
     outputs = [results.gallery, results.records]
@@ -223,6 +224,14 @@ def wire_run(
         **PRIVATE,
     )
     panel.stop.click(fn=None, cancels=[run], **PRIVATE)
+
+    def page_view(request: gr.Request) -> View:
+        return pages.view(getattr(request, "session_hash", None) or "")
+
+    # Two batches ending at once send their last views in either order (Gradio postprocesses
+    # them in threads), so the page could keep the older one: when a batch ends, show every
+    # batch as it is now. Queued, never waiting: only queued events know their page.
+    shown = run.then(page_view, None, outputs, **NOTIFYING)
     gr.Button(visible=False).click(
         hide_from_mcp(bind(generate_images, studio)),  # agents get generate_images instead
         inputs,
@@ -233,7 +242,7 @@ def wire_run(
         "prompt or guidance).",
         **limits,
     )
-    return run
+    return shown
 
 
 def plan_batch(

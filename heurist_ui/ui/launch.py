@@ -11,6 +11,24 @@ from .assets import CSS, SHORTCUTS_JS, THEME
 from .limits import RequestLimits
 
 MAX_UPLOAD = "20mb"
+LAUNCH_TRIES = 3
+UNREACHED = "localhost is not accessible"  # Gradio's launch, when its own URL did not answer
+
+
+def serve(demo: Any, **options: Any) -> Any:
+    """demo.launch(**options), tried again when Gradio's start-up check of its own URL failed.
+
+    That check gives the new server one 3-second try; on a loaded machine the first page can
+    take longer, and Gradio then refuses to start ("a shareable link must be created").
+    """
+    for attempt in range(1, LAUNCH_TRIES + 1):
+        try:
+            return demo.launch(**options)
+        except ValueError as error:
+            if UNREACHED not in str(error) or attempt == LAUNCH_TRIES:
+                raise
+            demo.close()
+    raise AssertionError("unreachable")
 
 
 def launch_options(
