@@ -387,3 +387,8 @@ def test_a_flux_lora_picked_in_the_generator_runs_as_tasks_and_every_restore_bri
             expect(page.locator("#details")).to_contain_text("FLUX LoRA · gecko")
         expect_form(page, record, model)
         generate_and_check(page, app_sandbox, record, model)
+    page.evaluate(f"sessionStorage.setItem('{shared.KEEP_FORM}', '1')")  # keep the saved form
+    page.goto(app.url)  # a reload, without a link: the form comes back from this browser
+    expect(page.locator("#cost-line")).to_contain_text("0.234 credits")
+    expect_form(page, record, model)
+    generate_and_check(page, app_sandbox, record, model)
