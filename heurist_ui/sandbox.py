@@ -53,6 +53,7 @@ import logging
 import math
 import os
 import random
+import re
 import secrets
 import sys
 import threading
@@ -378,14 +379,58 @@ def _check_fault(kind: str, times: int, options: dict[str, Any]) -> None:
         raise ValueError("location must be a string")
 
 
+# The stand-in's translator: a few words of Spanish and Chinese, enough for a description in
+# another language to come back in English with the "[from <language>]" mark Enhance asks for.
+SPANISH_WORDS = {
+    "un": "a", "una": "a", "el": "the", "la": "the", "los": "the", "las": "the", "al": "at the",
+    "del": "of the", "de": "of", "y": "and", "en": "in", "con": "with", "sobre": "over",
+    "faro": "lighthouse", "atardecer": "dusk", "zorro": "fox", "nieve": "snow", "gato": "cat",
+    "perro": "dog", "rojo": "red", "bosque": "forest", "mar": "sea", "noche": "night",
+    "luz": "light", "montaña": "mountain", "río": "river", "lluvia": "rain", "ciudad": "city",
+}  # fmt: skip
+SPANISH_LETTERS = frozenset("áéíóúñ¿¡")
+SPANISH_ARTICLES = frozenset({"un", "una", "el", "la", "los", "las", "al", "del"})
+CHINESE_WORDS = {
+    "一座": "a", "一只": "a", "一个": "a", "灯塔": "lighthouse", "黄昏": "dusk", "狐狸": "fox",
+    "雪": "snow", "猫": "cat", "狗": "dog", "红色": "red", "森林": "forest", "海": "sea",
+    "夜晚": "night", "光": "light", "山": "mountain", "河": "river", "雨": "rain",
+    "城市": "city", "在": "in", "中": "in", "里": "in", "和": "and",
+}  # fmt: skip
+CHINESE_WORD = re.compile("|".join(sorted(CHINESE_WORDS, key=len, reverse=True)))
+
+
+def _in_english(description: str) -> tuple[str | None, str]:
+    """(the language the stand-in found, or None for English; the description in English).
+
+    Word by word, in the description's order; words it does not know are kept (Spanish) or
+    left out (Chinese).
+    """
+    if re.search(r"[\u4e00-\u9fff]", description):
+        words = [CHINESE_WORDS[word] for word in CHINESE_WORD.findall(description)]
+        return "Chinese", " ".join(words) or "a scene"
+    words = re.findall(r"\w+", description.lower())
+    if SPANISH_LETTERS & set(description.lower()) or SPANISH_ARTICLES & set(words):
+        return "Spanish", " ".join(SPANISH_WORDS.get(word, word) for word in words)
+    return None, description
+
+
 def _sandbox_prompt(messages: list[Any]) -> str:
-    """What a helpful LLM might answer: the description, written as the system prompt asks."""
+    """What a helpful LLM might answer: the description, written as the system prompt asks
+    (in English, marked "[from <language>]" when the description was not)."""
     text = {str(m.get("role")): str(m.get("content", "")) for m in messages if isinstance(m, dict)}
     lines = text.get("user", "").splitlines()
     description = next(
         (line.split(":", 1)[1].strip() for line in lines if line.startswith("Description:")),
         text.get("user", "").strip(),
     )
+    language, description = _in_english(description)
+    if language and "[from <language>]" in text.get("system", ""):
+        return f"[from {language}] {_answer(text, lines, description)}"
+    return _answer(text, lines, description)
+
+
+def _answer(text: dict[str, str], lines: list[str], description: str) -> str:
+    """The prompt for description, in the family's form (tags for SD, sentences for FLUX)."""
     keep = next((line.split(":", 1)[1].strip() for line in lines if "Must include" in line), "")
     keep = keep.strip('"')
     if "comma-separated" in text.get("system", ""):

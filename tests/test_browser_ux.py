@@ -170,33 +170,37 @@ def test_every_tab_fits_a_phone_without_clipped_labels(browser, app):
     context = browser.new_context(viewport=PHONE)
     context.set_default_timeout(TIMEOUT_MS)
     try:
-        page = open_page(context, app.url)
-        for tab in TABS:
-            open_tab(page, tab)
-            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], tab
-            clipped = page.evaluate(  # an accordion's rotated ▼ overflows its button: not text
-                """() => {
-                  const shown = (el) => el.offsetParent !== null && el.clientWidth > 0;
-                  const wide = [...document.querySelectorAll(`label, [data-testid="block-info"],
-                      button:not(.label-wrap), [role="tab"]`)]
-                    .filter(shown).filter((el) => el.scrollWidth > el.clientWidth + 1);
-                  const titles = [...document.querySelectorAll(".label-wrap")].filter(shown)
-                    .filter((el) => el.firstElementChild.getBoundingClientRect().right
-                                    > el.getBoundingClientRect().right + 1);
-                  return [...wide, ...titles].map((el) => el.textContent.trim().slice(0, 40));
-                }"""
-            )
-            assert clipped == [], (tab, clipped)
-            broken = page.evaluate(  # a word split over two lines shows as a label taller
-                """() => [...document.querySelectorAll('[data-testid="block-info"]')]
-                  .filter((el) => el.offsetParent !== null)
-                  .filter((el) => !el.textContent.trim().includes(" ")
-                                  && el.getBoundingClientRect().height > 40)
-                  .map((el) => el.textContent.trim())"""
-            )
-            assert broken == [], (tab, broken)
+        assert_every_tab_fits_a_phone(open_page(context, app.url), TABS)
     finally:
         context.close()
+
+
+def assert_every_tab_fits_a_phone(page, tabs: tuple[str, ...]) -> None:
+    """Each tab, named as the page shows it: no sideways scroll, no clipped or broken labels."""
+    for tab in tabs:
+        open_tab(page, tab)
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], tab
+        clipped = page.evaluate(  # an accordion's rotated ▼ overflows its button: not text
+            """() => {
+              const shown = (el) => el.offsetParent !== null && el.clientWidth > 0;
+              const wide = [...document.querySelectorAll(`label, [data-testid="block-info"],
+                  button:not(.label-wrap), [role="tab"]`)]
+                .filter(shown).filter((el) => el.scrollWidth > el.clientWidth + 1);
+              const titles = [...document.querySelectorAll(".label-wrap")].filter(shown)
+                .filter((el) => el.firstElementChild.getBoundingClientRect().right
+                                > el.getBoundingClientRect().right + 1);
+              return [...wide, ...titles].map((el) => el.textContent.trim().slice(0, 40));
+            }"""
+        )
+        assert clipped == [], (tab, clipped)
+        broken = page.evaluate(  # a word split over two lines shows as a label taller
+            """() => [...document.querySelectorAll('[data-testid="block-info"]')]
+              .filter((el) => el.offsetParent !== null)
+              .filter((el) => !el.textContent.trim().includes(" ")
+                              && el.getBoundingClientRect().height > 40)
+              .map((el) => el.textContent.trim())"""
+        )
+        assert broken == [], (tab, broken)
 
 
 def test_without_a_server_key_the_key_comes_first_with_how_to_get_one(browser, keyless_app):

@@ -265,3 +265,22 @@ def test_the_instructions_ask_for_an_english_prompt_whatever_the_language():
     for family in ("sdxl", "flux"):
         system = build_messages(request(family=family))[0]["content"]
         assert "Always write the prompt in English" in system and "[from <language>]" in system
+
+
+@pytest.mark.parametrize(
+    ("description", "language", "english"),
+    [
+        ("un faro al atardecer", "Spanish", "a lighthouse at the dusk"),
+        ("一座灯塔在黄昏", "Chinese", "a lighthouse in dusk"),
+        ("a fox in the snow", None, "a fox in the snow"),
+    ],
+)
+def test_the_sandbox_answers_another_language_in_english_with_the_mark(
+    make_enhancer, sandbox, description, language, english
+):
+    for family in ("sdxl", "flux"):
+        prompt, found = make_enhancer().enhance_noted(request(description, family=family))
+        assert found == language and english in prompt
+        assert "[from" not in prompt and not re.search(r"[\u4e00-\u9fff]", prompt)
+    asked = [chat["payload"]["messages"][1]["content"] for chat in sandbox.chats]
+    assert len(asked) == 2 and all(description in text for text in asked)  # the original went

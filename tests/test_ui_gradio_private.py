@@ -70,7 +70,7 @@ def test_a_value_set_before_its_config_is_made_lands_in_it():
 def test_a_session_after_a_call_matches_gradios_eager_update(studio):
     demo = build(studio)
     lazy = SessionState(demo)
-    prompt = next(b for b in demo.blocks.values() if getattr(b, "label", None) == "Prompt")
+    prompt = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "prompt")
 
     lazy._update_value_in_config(prompt._id, "a lighthouse")
 

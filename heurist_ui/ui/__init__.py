@@ -26,6 +26,7 @@ from .gradio_private import apply_gradio_fixes
 from .launch import launch_options, serve
 from .runs import PageBatches, wire_clear
 from .studio import Studio
+from .words import english_api_labels, words
 
 __all__ = ["Studio", "build", "launch_options", "serve"]
 
@@ -48,7 +49,7 @@ def build(studio: Studio) -> gr.Blocks:
         with gr.Tabs() as tabs:
             # Laid out by CSS (assets.py): on a desk the top and the settings on the left, the
             # results beside them; on a phone the top, the results, then the settings.
-            with gr.Tab("Generate", id="generate"), gr.Row(elem_id="studio"):
+            with gr.Tab(words("generate"), id="generate"), gr.Row(elem_id="studio"):
                 has_key = studio.client.has_key
                 with gr.Column(min_width=0, elem_id="studio-top"):
                     api_key = None if has_key else key.render(has_key)  # a new user's first need
@@ -63,13 +64,13 @@ def build(studio: Studio) -> gr.Blocks:
                     api_key = api_key or key.render(has_key)
                 with gr.Column(min_width=0, elem_id="studio-record"):
                     shown.details.render()
-            with gr.Tab("Compare", id="compare"):
+            with gr.Tab(words("tab.compare"), id="compare"):
                 grid = compare.render(studio)
-            with gr.Tab("PNG info", id="png-info"):
+            with gr.Tab(words("tab.png_info"), id="png-info"):
                 png = png_info.render()
-            with gr.Tab("Video", id="video"):
+            with gr.Tab(words("tab.video"), id="video"):
                 clips = video.render(studio)
-            with gr.Tab("FLUX LoRA", id="flux-lora"):
+            with gr.Tab(words("tab.flux_lora"), id="flux-lora"):
                 loras = flux_lora.render(studio)
 
         form = generator.form
@@ -91,14 +92,11 @@ def build(studio: Studio) -> gr.Blocks:
         video.wire(studio, clips, api_key)
         flux_lora.wire(studio, loras, api_key)
     check_input_count(demo)
+    english_api_labels(demo)
     return demo
 
 
 def _header(sandbox: bool) -> None:
-    badge = " <span id='badge'>sandbox</span>" if sandbox else ""
-    gr.Markdown(f"# Heurist Studio{badge}")
+    gr.Markdown(words("header.sandbox" if sandbox else "header"))
     if sandbox:
-        gr.Markdown(
-            "Sandbox mode: a local stand-in for Heurist renders placeholder images. No key "
-            "needed, no credits spent."
-        )
+        gr.Markdown(words("sandbox_note"))

@@ -69,7 +69,9 @@ PAGE_JS = f"""
   const label = () => {{
     const button = document.querySelector("#notify-btn");
     const on = localStorage.getItem("{NOTIFY_STORAGE}") === "1";
-    if (button) button.textContent = on ? "🔔 Notifying when done" : "🔔 Notify me when done";
+    if (!button) return;
+    button.dataset.idle ??= button.textContent;  // in the page's language (ui/words.py)
+    button.textContent = on ? "🔔 Notifying when done" : button.dataset.idle;
   }};
   document.addEventListener("click", (event) => {{
     if (!event.target.closest("#notify-btn")) return;

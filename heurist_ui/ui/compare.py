@@ -15,6 +15,7 @@ import gradio as gr
 from ..compare import AXES, MAX_MODELS, lora_rows
 from ..compare_run import EveryCellFailed, GridNotSaved, GridStep, run_grid
 from ..errors import HeuristError, InvalidRequestError
+from ..fields import BY_NAME
 from ..plan import Plan, plan_grid_request
 from ..prompt_help import apply_style
 from . import controls
@@ -26,6 +27,7 @@ from .mcp_tools import hide_from_mcp
 from .results import record_markdown
 from .runs import counted
 from .studio import Studio, bind
+from .words import setting_label, words
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +47,12 @@ GRID_INPUTS = (
 )
 STREAM_EVERY = 0.25  # seconds between updates of the cells while a grid runs
 INSTANT = {"queue": False, "show_progress": "hidden", **PRIVATE}
-FROM_GENERATOR = "⇤ From generator"
 NOT_A_ROW = "Model {model!r} cannot be a Compare row: the rows were kept. Pick the model here."
 AXIS_HINTS = {
-    "seed": "seeds, e.g. 1, 2, 3",
-    "steps": "steps, e.g. 15, 25, 35",
-    "guidance": "guidance scales, e.g. 3, 5, 7.5",
-    "prompt": "one prompt a line",
+    "seed": "compare.hint.seed",  # keys of ui/words.py
+    "steps": "compare.hint.steps",
+    "guidance": "compare.hint.guidance",
+    "prompt": "compare.hint.prompt",
 }
 
 
@@ -102,45 +103,60 @@ def render(studio: Studio) -> ComparePanel:
     start = catalog.default_model()
     with gr.Row(equal_height=False):
         with gr.Column(scale=5, min_width=320):
-            prompt = gr.Textbox(label="Prompt", lines=2, elem_id="compare-prompt")
-            take = gr.Button(FROM_GENERATOR, size="sm", elem_id="compare-take")
-            neg_prompt = gr.Textbox(label="Negative prompt", value=start.defaults.neg_prompt or "")
+            prompt = gr.Textbox(
+                label=setting_label(BY_NAME["prompt"]), lines=2, elem_id="compare-prompt"
+            )
+            take = gr.Button(words("compare.from_generator"), size="sm", elem_id="compare-take")
+            neg_prompt = gr.Textbox(
+                label=setting_label(BY_NAME["neg_prompt"]), value=start.defaults.neg_prompt or ""
+            )
             models = gr.Dropdown(
                 row_choices(catalog),
                 value=[start.name],
                 multiselect=True,
-                label="Models (rows, up to 8)",
+                label=words("compare.models"),
                 elem_id="compare-models",
             )
             with gr.Row():
-                axis = gr.Radio(list(AXES), value="seed", label="Columns")
-                values = gr.Textbox(label="Values", value="1, 2", info=AXIS_HINTS["seed"])
+                axis = gr.Radio(
+                    [(words(f"compare.axis.{axis}"), axis) for axis in AXES],
+                    value="seed",
+                    label=words("compare.columns"),
+                )
+                values = gr.Textbox(
+                    label=words("compare.values"), value="1, 2", info=words(AXIS_HINTS["seed"])
+                )
             width, height, *_ = controls.size_controls(catalog, start, presets=False)
             steps, guidance = controls.sampling_controls(start)
             seed = controls.raw_input(
                 gr.Number(
-                    -1, label="Seed", precision=0, info="-1 draws one seed for the whole grid"
+                    -1,
+                    label=setting_label(BY_NAME["seed"]),
+                    precision=0,
+                    info=words("compare.seed.info"),
                 )
             )
-            triggers = gr.Checkbox(label="Add LoRA trigger words to LoRA rows")
+            triggers = gr.Checkbox(label=words("compare.triggers"))
             cost = gr.Markdown(elem_id="compare-cost")
             with gr.Row():
-                run = gr.Button("Compare", variant="primary", scale=3)
-                stop = gr.Button("Stop", variant="stop", scale=1)
+                run = gr.Button(words("tab.compare"), variant="primary", scale=3)
+                stop = gr.Button(words("stop"), variant="stop", scale=1)
         with gr.Column(scale=6, min_width=320):
-            grid = gr.Image(label="Grid", type="filepath", interactive=False, elem_id="grid")
+            grid = gr.Image(
+                label=words("compare.grid"), type="filepath", interactive=False, elem_id="grid"
+            )
             cells = gr.Gallery(
-                label="Cells",
+                label=words("compare.cells"),
                 columns=3,
                 interactive=False,
                 elem_id="cells",
                 buttons=["download", "fullscreen"],
             )
-            records = gr.JSON(visible=False, label="Records")
+            records = gr.JSON(visible=False, label=words("records"))
             details = gr.Markdown(visible=False)
             with gr.Row():
-                reuse = gr.Button("Reuse all settings", size="sm")
-                download = gr.DownloadButton("⬇ Download all", size="sm", visible=False)
+                reuse = gr.Button(words("reuse_all"), size="sm")
+                download = gr.DownloadButton(words("compare.download"), size="sm", visible=False)
     return ComparePanel(
         prompt,
         take,
@@ -187,7 +203,10 @@ def wire(studio: Studio, panel: ComparePanel, api_key: gr.Textbox, form: Form, t
         **INSTANT,
     )
     panel.axis.change(
-        lambda axis: gr.update(info=AXIS_HINTS.get(axis)), panel.axis, panel.values, **INSTANT
+        lambda axis: gr.update(info=words(AXIS_HINTS.get(axis, "compare.hint.seed"))),
+        panel.axis,
+        panel.values,
+        **INSTANT,
     )
     outputs = [panel.grid, panel.cells, panel.records]
     run = panel.run.click(

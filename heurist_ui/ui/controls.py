@@ -18,6 +18,7 @@ from ..plan import plan_images
 from ..prompt_help import NO_STYLE
 from .errors import inform
 from .markup import as_text
+from .words import setting_help, setting_label, words
 
 C = TypeVar("C", bound=gr.components.Component)
 
@@ -87,7 +88,7 @@ def setting_slider(name: str, value: Any, *, maximum: float | None = None, **opt
             high if maximum is None else maximum,
             value=value,
             step=setting.step,
-            label=setting.label,
+            label=setting_label(setting),
             **options,
         )
     )
@@ -97,13 +98,13 @@ def model_picker(catalog: ModelCatalog, start: ModelInfo) -> tuple[gr.Dropdown, 
     """The model dropdown (labelled with each model's kind) and its refresh button."""
     with gr.Row():
         model = gr.Dropdown(
-            label=BY_NAME["model_id"].label,
+            label=setting_label(BY_NAME["model_id"]),
             choices=model_choices(with_loras(catalog)),
             value=start.name,
             allow_custom_value=True,
             scale=5,
         )
-        refresh = gr.Button("🔄 Refresh", size="sm", scale=0, min_width=100)
+        refresh = gr.Button(words("refresh"), size="sm", scale=0, min_width=100)
     return model, refresh
 
 
@@ -122,8 +123,8 @@ def size_controls(catalog: ModelCatalog, start: ModelInfo, *, presets: bool = Tr
     if not presets:
         return width, height, None, None
     with gr.Row():
-        aspect = gr.Radio(list(ASPECT_PRESETS), label="Aspect ratio", scale=5)
-        swap = gr.Button("⇄ Swap", size="sm", scale=0, min_width=80)
+        aspect = gr.Radio(list(ASPECT_PRESETS), label=words("aspect"), scale=5)
+        swap = gr.Button(words("swap"), size="sm", scale=0, min_width=80)
     return width, height, aspect, swap
 
 
@@ -144,8 +145,8 @@ def strength_slider(start: ModelInfo) -> gr.Slider:
             STRENGTH.maximum,
             value=STRENGTH.default,
             step=STRENGTH.step,
-            label=STRENGTH.label,
-            info=STRENGTH.help,
+            label=setting_label(STRENGTH),
+            info=setting_help(STRENGTH),
             visible=lora_kind(start.name) is not None,
         )
     )
@@ -155,14 +156,14 @@ def seed_control() -> tuple[gr.Number, gr.Button]:
     """The seed (-1 for random) and its 🎲 button."""
     seed = raw_input(
         gr.Number(
-            label=BY_NAME["seed"].label,
+            label=setting_label(BY_NAME["seed"]),
             value=-1,
             precision=0,
             scale=4,
-            info="-1 picks a new random seed per image",
+            info=words("seed.info"),
         )
     )
-    dice = gr.Button("🎲 Random", size="sm", scale=0, min_width=100)
+    dice = gr.Button(words("random"), size="sm", scale=0, min_width=100)
     return seed, dice
 
 
@@ -264,8 +265,7 @@ def steps_note(steps: Any) -> Any:
         above = int(steps) > MINER_MAX_STEPS
     except (TypeError, ValueError, OverflowError):
         above = False
-    note = f"Heurist's miners run at most {MINER_MAX_STEPS} steps today; more may run as 35."
-    return gr.update(info=note if above else None)
+    return gr.update(info=words("steps.note") if above else None)
 
 
 def model_shown(catalogs: CatalogStore, model_id: Any) -> tuple:

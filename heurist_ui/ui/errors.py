@@ -19,6 +19,7 @@ import gradio as gr
 
 from .gradio_private import page_copy, replace_input_check, wrap_preprocess
 from .markup import as_notice
+from .words import english
 
 log = logging.getLogger("heurist_ui.ui")
 
@@ -105,4 +106,4 @@ def _not_a_choice(block_fn: Any, inputs: list[Any], state: Any) -> str | None:
 
 def _label(component: Any) -> str:
     label = getattr(component, "label", None)
-    return str(label) if label else type(component).__name__.lower()
+    return english(label) if label else type(component).__name__.lower()

@@ -23,6 +23,7 @@ from .key import NO_KEY_MESSAGE
 from .mcp_tools import hide_from_mcp
 from .studio import Studio, bind
 from .video import control, follow
+from .words import words
 
 PRIVATE = {"api_visibility": "private"}
 INSTANT = {"queue": False, "show_progress": "hidden", **PRIVATE}
@@ -48,17 +49,21 @@ def render(studio: Studio) -> FluxLoraPanel:
     first = next(iter(LORAS))
     with gr.Row(equal_height=False):
         with gr.Column(scale=5, min_width=320):
-            prompt = gr.Textbox(label="LoRA prompt", lines=3, placeholder="A logo on a mug")
-            lora = gr.Dropdown(list(LORAS), value=first, label="LoRA model")
+            prompt = gr.Textbox(
+                label=words("lora.prompt"), lines=3, placeholder=words("lora.prompt.placeholder")
+            )
+            lora = gr.Dropdown(list(LORAS), value=first, label=words("lora.model"))
             settings = tuple(control(setting) for setting in FLUX_LORA_SETTINGS)
             cost = gr.Markdown(cost_line(first), elem_id="lora-cost")
             with gr.Row():
-                generate = gr.Button("Generate image", variant="primary", elem_id="lora-go")
-                stop = gr.Button("Stop", variant="stop", elem_id="lora-stop")
-            progress = gr.Textbox(label="Progress", interactive=False, elem_id="lora-progress")
+                generate = gr.Button(words("lora.generate"), variant="primary", elem_id="lora-go")
+                stop = gr.Button(words("stop"), variant="stop", elem_id="lora-stop")
+            progress = gr.Textbox(
+                label=words("progress"), interactive=False, elem_id="lora-progress"
+            )
         with gr.Column(scale=6, min_width=320):
-            image = gr.Image(label="Image", interactive=False, elem_id="lora-image")
-            record = gr.JSON(label="Record")
+            image = gr.Image(label=words("lora.image"), interactive=False, elem_id="lora-image")
+            record = gr.JSON(label=words("record"))
     return FluxLoraPanel(prompt, lora, settings, cost, generate, stop, progress, image, record)
 
 

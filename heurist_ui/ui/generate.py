@@ -10,6 +10,7 @@ from typing import Any
 import gradio as gr
 
 from ..errors import HeuristError
+from ..fields import BY_NAME
 from ..generator_models import STRENGTH
 from ..params import SETTING_FIELDS
 from ..plan import Plan, plan_images
@@ -22,6 +23,7 @@ from .mcp_tools import hide_from_mcp
 from .results import Results
 from .runs import Batch, PageBatches, View, stream_batch
 from .studio import Studio, bind
+from .words import setting_label, words
 
 PRIVATE = {"api_visibility": "private"}
 PLANNED = (*SETTING_FIELDS, STRENGTH.name)  # what plan_images takes of the form
@@ -64,17 +66,17 @@ class Top:
 def render_top() -> Top:
     """The prompt with ✨ Enhance, then Generate and Stop, then the cost line."""
     prompt = gr.Textbox(
-        label="Prompt",
+        label=setting_label(BY_NAME["prompt"]),
         lines=3,
         max_lines=8,
-        placeholder="a lighthouse at dusk, volumetric light",
+        placeholder=words("prompt.placeholder"),
         elem_id="prompt",
         autofocus=True,
     )
     enhance, restore = prompt_help.render_enhance_buttons()
     with gr.Row(elem_id="run-row"):
-        generate = gr.Button("Generate", variant="primary", scale=3, elem_id="generate-btn")
-        stop = gr.Button("Stop", variant="stop", scale=1, min_width=80, elem_id="stop-btn")
+        generate = gr.Button(words("generate"), variant="primary", scale=3, elem_id="generate-btn")
+        stop = gr.Button(words("stop"), variant="stop", scale=1, min_width=80, elem_id="stop-btn")
     cost = gr.Markdown(elem_id="cost-line")
     return Top(prompt, enhance, restore, generate, stop, cost)
 
@@ -85,28 +87,28 @@ def render(studio: Studio, top: Top) -> Generator:
     catalog = studio.catalog
     start = catalog.default_model()
     model, refresh = controls.model_picker(catalog, start)
-    with gr.Accordion("Size, steps, seed and count", open=True, elem_id="size-group"):
+    with gr.Accordion(words("group.size"), open=True, elem_id="size-group"):
         width, height, aspect, swap = controls.size_controls(catalog, start)
         steps, guidance = controls.sampling_controls(start)
         strength = controls.strength_slider(start)
         with gr.Row():
             seed, dice = controls.seed_control()
             count = controls.setting_slider("num_images", 1, scale=4)
-    with gr.Accordion("Style, negative prompt, examples", open=True, elem_id="prompt-group"):
+    with gr.Accordion(words("group.prompt"), open=True, elem_id="prompt-group"):
         style, sent = prompt_help.render_style()
         neg_prompt = gr.Textbox(
-            label="Negative prompt",
+            label=setting_label(BY_NAME["neg_prompt"]),
             lines=2,
             value=start.defaults.neg_prompt or "",
             visible=start.takes_negative_prompt,
         )
         with gr.Row(visible=start.is_lora) as lora_row:
             lora_help = gr.Markdown()
-            insert = gr.Button("Insert trigger words", size="sm", scale=0)
+            insert = gr.Button(words("insert_triggers"), size="sm", scale=0)
         sent.render()
         examples = prompt_help.render_examples(start)
     llm, levels, must_include = prompt_help.render_enhance_settings(catalog)
-    link = gr.Button("🔗 Link to these settings", size="sm")
+    link = gr.Button(words("link_settings"), size="sm")
     form = Form(
         top.prompt, neg_prompt, model, width, height, steps, guidance, seed, count, style, strength
     )

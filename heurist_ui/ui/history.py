@@ -17,6 +17,7 @@ from ..params import SETTING_FIELDS
 from ..pngfile import find_saved
 from .errors import inform
 from .form import FORM_FIELDS, FORM_NOTES, Form, apply_settings
+from .words import words
 
 HISTORY_LIMIT = 100
 HISTORY_STORAGE = "heurist_ui_history"
@@ -59,17 +60,22 @@ class History:
 
 def render(model_names: list[str]) -> History:
     state = gr.BrowserState({"items": []}, storage_key=HISTORY_STORAGE, secret=HISTORY_SECRET)
-    with gr.Accordion(
-        f"History (this browser, last {HISTORY_LIMIT})", open=False, elem_id="history"
-    ) as panel:
+    with gr.Accordion(words("history.title"), open=False, elem_id="history") as panel:
         with gr.Row():
-            search = gr.Textbox(label="Search", placeholder="words of the prompt", scale=3)
-            model = gr.Dropdown(
-                [ALL_MODELS, *model_names], value=ALL_MODELS, label="Model filter", scale=2
+            search = gr.Textbox(
+                label=words("history.search"),
+                placeholder=words("history.search.placeholder"),
+                scale=3,
             )
-            favourites = gr.Checkbox(label="★ only", scale=1, min_width=90)
+            model = gr.Dropdown(
+                [(words("history.all_models"), ALL_MODELS), *model_names],
+                value=ALL_MODELS,
+                label=words("history.model"),
+                scale=2,
+            )
+            favourites = gr.Checkbox(label=words("history.starred"), scale=1, min_width=90)
         gallery = gr.Gallery(
-            label="History",
+            label=words("history.gallery"),
             columns=4,
             height=420,
             object_fit="cover",
@@ -78,8 +84,8 @@ def render(model_names: list[str]) -> History:
             elem_id="history-gallery",
         )
         with gr.Row():
-            restore = gr.Button("Restore its settings", size="sm")
-            favourite = gr.Button("★ Favourite", size="sm")
+            restore = gr.Button(words("history.restore"), size="sm")
+            favourite = gr.Button(words("history.favourite"), size="sm")
     return History(
         state,
         panel,

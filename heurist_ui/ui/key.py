@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gradio as gr
 
+from .words import words
+
 KEY_STORAGE = "heurist_ui_key"
 NO_KEY_MESSAGE = (
     "No API key is set. Paste your Heurist key (user_id#api_key) in the API key field, or set "
@@ -39,19 +41,19 @@ GET_A_KEY = (
 def render(server_has_key: bool) -> gr.Textbox:
     """The key accordion: open, with how to get a key, when the server has no key of its own
     (the page places it under Generate then); folded at the end of the settings otherwise."""
-    with gr.Accordion("API key", open=not server_has_key, elem_id="key-panel"):
+    with gr.Accordion(words("key"), open=not server_has_key, elem_id="key-panel"):
         if server_has_key:
-            gr.Markdown(
-                "A key is configured on this server. Paste your own to use it instead (kept in "
-                "your browser only)."
-            )
+            gr.Markdown(words("key.server"))
         else:
-            gr.Markdown(f"⚠️ {NO_KEY_MESSAGE}", elem_id="no-key")
+            gr.Markdown(words("key.missing"), elem_id="no-key")
         key = gr.Textbox(
-            label="API key", type="password", placeholder="user_id#api_key", elem_id="api-key"
+            label=words("key"),
+            type="password",
+            placeholder=words("key.placeholder"),
+            elem_id="api-key",
         )
         if not server_has_key:
-            gr.Markdown(GET_A_KEY, elem_id="get-a-key")
+            gr.Markdown(words("key.get"), elem_id="get-a-key")
         return key
 
 

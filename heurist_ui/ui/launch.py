@@ -9,6 +9,7 @@ from starlette.middleware import Middleware
 
 from .assets import CSS, SHORTCUTS_JS, THEME
 from .limits import RequestLimits
+from .words import i18n
 
 MAX_UPLOAD = "20mb"
 LAUNCH_TRIES = 3
@@ -58,6 +59,7 @@ def launch_options(
         "css": CSS,
         "js": SHORTCUTS_JS,
         "theme": THEME,
+        "i18n": i18n(),  # the page's words in the browser's language (ui/words.py)
         "mcp_server": mcp,  # tools for AI agents at /gradio_api/mcp/
         # Uploads are PNGs for the PNG info tab: a few MB. Larger ones are refused at once.
         "max_file_size": MAX_UPLOAD,

@@ -15,6 +15,7 @@ from ..params import SETTING_FIELDS
 from ..pngfile import read_png_metadata
 from .form import FORM_NOTES, Form, apply_settings
 from .markup import as_block
+from .words import words
 
 NO_PARAMETERS = (
     "This image carries no generation parameters (or is not a PNG with them). Try the original "
@@ -35,16 +36,14 @@ def render() -> PngInfo:
     with gr.Row(equal_height=False):
         with gr.Column():
             file = gr.File(
-                label="Drop an image",
+                label=words("png.drop"),
                 file_types=[".png", ".jpg", ".jpeg", ".webp"],
                 type="filepath",
             )
-            pasted = gr.Textbox(label="Or paste parameters", lines=4)
+            pasted = gr.Textbox(label=words("png.paste"), lines=4)
         with gr.Column():
-            text = gr.Markdown(
-                "Drop a PNG, JPEG or WebP made here or by A1111.", elem_id="png-text"
-            )
-            send = gr.Button("Send to generator", variant="primary")
+            text = gr.Markdown(words("png.hint"), elem_id="png-text")
+            send = gr.Button(words("png.send"), variant="primary")
     return PngInfo(file, pasted, text, send, gr.State(None))
 
 

@@ -23,6 +23,7 @@ from .key import NO_KEY_MESSAGE
 from .markup import as_text
 from .mcp_tools import hide_from_mcp
 from .studio import Studio
+from .words import level_label, words
 
 PRIVATE = {"api_visibility": "private"}
 INSTANT = {"queue": False, "show_progress": "hidden", **PRIVATE}
@@ -43,21 +44,25 @@ class PromptHelp:
 def render_enhance_buttons() -> tuple[gr.Button, gr.Button]:
     """✨ Enhance, and ↩ Restore description (shown after an enhancement)."""
     with gr.Row(elem_id="enhance-row"):
-        enhance = gr.Button("✨ Enhance", size="sm", scale=0, min_width=110, elem_id="enhance")
-        restore = gr.Button("↩ Restore description", size="sm", scale=0, visible=False)
+        enhance = gr.Button(words("enhance"), size="sm", scale=0, min_width=110, elem_id="enhance")
+        restore = gr.Button(words("enhance.restore"), size="sm", scale=0, visible=False)
     return enhance, restore
 
 
 def render_enhance_settings(catalog: ModelCatalog) -> tuple:
     """The Enhance settings, folded: (language model, levels, must include)."""
-    with gr.Accordion("Enhance settings", open=False):
-        llm = gr.Dropdown(list(catalog.llms), value=catalog.default_llm(), label="Language model")
+    with gr.Accordion(words("enhance.settings"), open=False):
+        llm = gr.Dropdown(
+            list(catalog.llms), value=catalog.default_llm(), label=words("enhance.llm")
+        )
         with gr.Row():
             levels = tuple(
-                gr.Slider(1, 5, value=3, step=1, label=name.capitalize(), min_width=100)
+                gr.Slider(1, 5, value=3, step=1, label=level_label(name), min_width=100)
                 for name in LEVEL_NAMES
             )
-        must_include = gr.Textbox(label="Must include", placeholder="kept word for word")
+        must_include = gr.Textbox(
+            label=words("enhance.keep"), placeholder=words("enhance.keep.placeholder")
+        )
     return llm, levels, must_include
 
 
@@ -65,14 +70,14 @@ def render_examples(model: ModelInfo) -> gr.Dataset:
     return gr.Dataset(
         components=[gr.Textbox(visible=False)],
         samples=example_samples(model),
-        label="Examples (click to fill the form)",
+        label=words("examples"),
         type="index",
         elem_id="examples",
     )
 
 
 def render_style() -> tuple[gr.Dropdown, gr.Markdown]:
-    style = gr.Dropdown(style_names(), value=NO_STYLE, label="Style", elem_id="style")
+    style = gr.Dropdown(style_names(), value=NO_STYLE, label=words("style"), elem_id="style")
     sent = gr.Markdown(visible=False, elem_id="sent-prompt", render=False)  # placed by the caller
     return style, sent
 

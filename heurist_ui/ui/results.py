@@ -13,6 +13,7 @@ from .controls import format_credits
 from .form import Form, apply_settings
 from .links import record_query
 from .markup import as_text
+from .words import words
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ def render() -> Results:
     """Every image of the session, newest first, at a fixed height (nothing below it moves as
     images arrive); under it the buttons for the selected image, then its record."""
     gallery = gr.Gallery(
-        label="Results (this session, newest first)",
+        label=words("results"),
         columns=2,
         height="80vh",
         object_fit="contain",
@@ -43,14 +44,14 @@ def render() -> Results:
         interactive=False,
         elem_id="gallery",
     )
-    records = gr.JSON(label="Records", visible=False)
+    records = gr.JSON(label=words("records"), visible=False)
     with gr.Row(elem_id="result-buttons"):
-        reuse_seed = gr.Button("♻️ Reuse seed", size="sm")
-        reuse_all = gr.Button("Reuse all settings", size="sm")
-        copy_link = gr.Button("🔗 Link to this image", size="sm")
-        clear = gr.Button("🗑 Clear", size="sm", elem_id="clear-results")
-        notify = gr.Button("🔔 Notify me when done", size="sm", elem_id="notify-btn")
-    link = gr.Textbox(label="Link", visible=False, buttons=["copy"], elem_id="link")
+        reuse_seed = gr.Button(words("reuse_seed"), size="sm")
+        reuse_all = gr.Button(words("reuse_all"), size="sm")
+        copy_link = gr.Button(words("link_image"), size="sm")
+        clear = gr.Button(words("clear"), size="sm", elem_id="clear-results")
+        notify = gr.Button(words("notify"), size="sm", elem_id="notify-btn")
+    link = gr.Textbox(label=words("link"), visible=False, buttons=["copy"], elem_id="link")
     # Placed by the page (ui/__init__.py): under the results on a desk, after the settings on a
     # phone, so that opening a record moves nothing a user aims at.
     details = gr.Markdown(visible=False, elem_id="details", render=False)

@@ -27,6 +27,7 @@ from .errors import user_error
 from .key import NO_KEY_MESSAGE
 from .mcp_tools import hide_from_mcp
 from .studio import Studio, bind
+from .words import setting_help, setting_label, words
 
 PRIVATE = {"api_visibility": "private"}
 INSTANT = {"queue": False, "show_progress": "hidden", **PRIVATE}
@@ -53,15 +54,15 @@ class VideoPanel:
 
 def control(setting: Setting) -> gr.components.Component:
     """The input for one declared setting: a number box for seeds, a slider otherwise."""
-    info = setting.help
+    info = setting_help(setting)
     if setting.allow_random:
-        return gr.Number(setting.default, label=setting.label, info=info, precision=0)
+        return gr.Number(setting.default, label=setting_label(setting), info=info, precision=0)
     return gr.Slider(
         setting.minimum,
         setting.maximum,
         value=setting.default,
         step=setting.step,
-        label=setting.label,
+        label=setting_label(setting),
         info=info,
     )
 
@@ -71,26 +72,30 @@ def render(studio: Studio) -> VideoPanel:
     with gr.Row(equal_height=False):
         with gr.Column(scale=5, min_width=320):
             prompt = gr.Textbox(
-                label="Video prompt", lines=3, placeholder="A red fox runs through snow"
+                label=words("video.prompt"), lines=3, placeholder=words("video.prompt.placeholder")
             )
-            model = gr.Radio(list(MODELS), value=HUNYUAN.label, label="Video model")
+            model = gr.Radio(list(MODELS), value=HUNYUAN.label, label=words("video.model"))
             with gr.Group(visible=False) as mochi:
                 settings = tuple(control(setting) for setting in MOCHI_SETTINGS)
             cost = gr.Markdown(price_line(HUNYUAN.label), elem_id="video-cost")
             with gr.Row():
-                generate = gr.Button("Generate video", variant="primary", elem_id="video-go")
-                stop = gr.Button("Stop", variant="stop", elem_id="video-stop")
+                generate = gr.Button(words("video.generate"), variant="primary", elem_id="video-go")
+                stop = gr.Button(words("stop"), variant="stop", elem_id="video-stop")
             progress = gr.Textbox(
-                label="Progress", interactive=False, elem_id="video-progress", max_lines=2
+                label=words("progress"), interactive=False, elem_id="video-progress", max_lines=2
             )
         with gr.Column(scale=6, min_width=320):
-            player = gr.Video(label="Video", elem_id="video-player", interactive=False)
-            animation = gr.Image(label="Animation", visible=False, interactive=False)
-            download = gr.DownloadButton("Download", visible=False, elem_id="video-download")
-            record = gr.JSON(label="Record", elem_id="video-record")
+            player = gr.Video(
+                label=words("video.player"), elem_id="video-player", interactive=False
+            )
+            animation = gr.Image(label=words("video.animation"), visible=False, interactive=False)
+            download = gr.DownloadButton(
+                words("video.download"), visible=False, elem_id="video-download"
+            )
+            record = gr.JSON(label=words("record"), elem_id="video-record")
             history = gr.State([])
             files = gr.File(
-                label="This session's videos",
+                label=words("video.files"),
                 file_count="multiple",
                 interactive=False,
                 elem_id="video-history",
