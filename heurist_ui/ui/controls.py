@@ -289,7 +289,7 @@ def model_shown(catalogs: CatalogStore, model_id: Any) -> tuple:
 
 
 def model_bounds(catalogs: CatalogStore, model_id: Any, width: Any, height: Any) -> tuple:
-    """The size sliders' maxima for the model; a value only where it is above them."""
+    """The size sliders' bounds and step for the model; a value only where it is outside them."""
     model = generator_models(catalogs).find(model_id)
     if model is None:
         return gr.update(), gr.update()
