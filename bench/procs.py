@@ -138,6 +138,7 @@ def app_env(workdir: Path, sandbox_url: str, models_url: str) -> dict[str, str]:
     env = base_env(workdir)
     env.update(
         HEURIST_BASE_URL=sandbox_url,
+        HEURIST_WORKFLOW_URL=sandbox_url,  # video tasks too: never Heurist's own host
         HEURIST_MODELS_URL=models_url,
         HEURIST_API_KEY=BENCH_KEY,
         HEURIST_OUTPUT_DIR=str(workdir / "outputs"),
@@ -146,10 +147,13 @@ def app_env(workdir: Path, sandbox_url: str, models_url: str) -> dict[str, str]:
     return env
 
 
-def start_sandbox(procs: Procs, latency: float) -> Proc:
+def start_sandbox(
+    procs: Procs, latency: float, task_seconds: tuple[float, float] = (0.0, 0.0)
+) -> Proc:
+    """The sandbox: images after `latency`; workflow tasks wait, then run, `task_seconds`."""
     port = free_port()
     argv = [sys.executable, "-m", "heurist_ui.sandbox", "--host", HOST, "--port", str(port)]
-    argv += ["--latency", str(latency)]
+    argv += ["--latency", str(latency), "--task-seconds", *map(str, task_seconds)]
     proc = procs.spawn("sandbox", argv, base_env(procs.workdir), f"http://{HOST}:{port}")
     wait_until_serving(proc, "/models.json")
     return proc

@@ -169,6 +169,16 @@ threads. Model SDXL, 20 steps, random seeds; one warm-up call of each kind is no
   `bench/bare_app.py` (one Textbox, launched the same way); interleaved, medians.
 - **memory**: resident memory (psutil RSS, children included) of a fresh app after its images
   (sandbox latency 0, batches of 8 from 4 threads) ÷ right after start-up.
+- **video 100 CPU**: 100 `/video` calls (Hunyuan) released together, the sandbox running each
+  task 3 s waiting then 6 s running (`--task-seconds 3 6`) and the app polling it every 3 s, as
+  it polls Heurist, then fetching the MP4, writing its record in and saving it: how busy the
+  app keeps the CPU meanwhile (its CPU seconds, psutil, children included, ÷ the wall time) ÷
+  the same for 100 one-image `/generate` callers released together (the crowd 100 calls, JPEG
+  answers); alternate rounds in the same run, medians. The CPU seconds per task are shown
+  beside it. `--quick`: 30 tasks beside 30 callers.
+- **video overhead**: one Hunyuan task on the studio's job runner (in the bench's own process,
+  polling every 0.02 s, so the clock adds at most that): end to end minus the stand-in's 9 s;
+  creating the task, polling, fetching the MP4, writing its record in and saving it.
 
 ## Machine
 

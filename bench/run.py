@@ -45,6 +45,7 @@ from bench.report import (
     text_table,
     write_results,
 )
+from bench.video import VIDEO_TASK_SECONDS, measure_video_cpu, measure_video_overhead
 
 DEFAULT_LATENCY = 1.0
 # A call that fails, a process that will not start or answer: the run stops, cleanly.
@@ -70,6 +71,7 @@ class Plan:
     soak_images: int
     soak_disk_at: int
     soak_memory_from: int
+    video_tasks: int  # at once, beside as many image callers
 
     @classmethod
     def for_run(cls, quick: bool) -> Plan:
@@ -85,6 +87,7 @@ class Plan:
                 soak_images=400,
                 soak_disk_at=300,
                 soak_memory_from=100,
+                video_tasks=30,
             )
         return cls(
             batch_runs=5,
@@ -97,6 +100,7 @@ class Plan:
             soak_images=5000,
             soak_disk_at=3000,
             soak_memory_from=500,
+            video_tasks=100,
         )
 
 
@@ -124,7 +128,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def measure_all(procs: Procs, latency: float, plan: Plan) -> list[Row]:
     progress(f"starting the sandbox (L = {latency:g} s)")
-    sandbox = start_sandbox(procs, latency)
+    sandbox = start_sandbox(procs, latency, task_seconds=VIDEO_TASK_SECONDS)
     progress("starting the app")
     app = spawn_app(procs, app_env(procs.workdir, sandbox.url, f"{sandbox.url}/models.json"))
     wait_until_serving(app)
@@ -146,6 +150,10 @@ def measure_all(procs: Procs, latency: float, plan: Plan) -> list[Row]:
     progress("overhead")
     rows += measure_overhead(app.url, sandbox.url, latency, plan.overhead_runs)
     rows += measure_format_overhead(app.url, sandbox.url, latency, plan.overhead_runs)
+    progress("video")
+    rows.append(measure_video_cpu(app, sandbox, plan.video_tasks, plan.crowd_rounds))
+    runs = min(plan.overhead_runs, 3)  # each waits the stand-in's task seconds
+    rows.append(measure_video_overhead(sandbox.url, runs, procs.workdir / "video"))
     procs.stop(app)
     progress("start-up")
     rows.append(measure_startup(procs, sandbox.url, plan.startup_runs))

@@ -1,106 +1,152 @@
-"""`python -m bench.video`: a video task's overhead over the sandbox's own time, and the CPU
-that 100 video tasks polled at once cost the studio's process.
+"""The video figures: a video task's overhead over the sandbox's own time, and how busy the
+studio keeps the CPU with 100 video tasks polled at once ÷ with the 100-caller image crowd,
+side by side.
 
-The sandbox runs in its own process (`--task-seconds WAITING RUNNING`), so the CPU measured
-here is the client's alone: the runner's threads, polling, downloading and saving MP4s.
+In `python -m bench` the sandbox runs its tasks for VIDEO_TASK_SECONDS (`--task-seconds`) and
+the app polls them as it does Heurist's, every DEFAULT_POLL_INTERVAL. `python -m bench.video`
+measures the one-task overhead on its own.
 """
 
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import requests
-
+from bench.calls import _final_event, _submit
+from bench.crowds import crowd_walls, set_image_format
+from bench.figures import SMALL, Row, progress
+from bench.procs import BenchError, Proc, Procs, cpu_seconds, local_session, start_sandbox
 from heurist_ui.batch import JobRunner
 from heurist_ui.client import HeuristClient
 from heurist_ui.config import load_settings
-from heurist_ui.video import HUNYUAN
+from heurist_ui.video import HUNYUAN, MOCHI_SETTINGS
+from heurist_ui.workflow import DEFAULT_POLL_INTERVAL
 
-WAITING, RUNNING = 0.5, 1.0  # the sandbox's own time per task
-SANDBOX = (sys.executable, "-m", "heurist_ui.sandbox")
-
-
-def _port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+VIDEO_TASK_SECONDS = (3.0, 6.0)  # the sandbox's waiting, then running: a few polls a task
+OVERHEAD_POLL = 0.02  # the one-task figure polls this often: the clock adds at most this
+CPU_GOAL = 1.0  # × the image crowd's CPU
+OVERHEAD_GOAL = 0.15  # seconds, as for one image
+VIDEO_CALL_TIMEOUT = 120.0
 
 
-def _start_sandbox(port: int) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [*SANDBOX, "--port", str(port), "--task-seconds", str(WAITING), str(RUNNING)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+def video_data(prompt: str) -> list:
+    """The inputs of /video in order: prompt, model, Mochi's settings (unused), the key."""
+    return [prompt, HUNYUAN.label, *(s.default for s in MOCHI_SETTINGS), ""]
+
+
+def video_together(app_url: str, tasks: int) -> float:
+    """`tasks` /video calls released at once; the wall time; BenchError unless all finished."""
+    barrier = threading.Barrier(tasks, timeout=30)
+
+    def one(n: int) -> str:
+        with local_session() as session:
+            barrier.wait()
+            event_id = _submit(session, app_url, video_data(f"a fox, take {n}"), "video")
+            event, data = _final_event(session, f"{app_url}/gradio_api/call/video/{event_id}")
+        line = data[0] if event == "complete" and isinstance(data, list) and data else ""
+        if not str(line).startswith("Finished"):
+            raise BenchError(f"/video ended with {event}: {str(data)[:300]}")
+        return str(line)
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=tasks, thread_name_prefix="bench-video") as pool:
+        list(pool.map(one, range(tasks), timeout=VIDEO_CALL_TIMEOUT + 30))
+    return time.monotonic() - started
+
+
+def measure_video_cpu(app: Proc, sandbox: Proc, tasks: int, rounds: int) -> Row:
+    """The app's CPU seconds for `tasks` video tasks at once ÷ for as many image callers."""
+    progress(f"{tasks} video tasks at once")
+    video_together(app.url, 1)  # not counted: the app's first video imports PyAV
+    set_image_format(sandbox.url, "jpeg")  # as the crowd figures answer
+    video_cpu, image_cpu, video_walls, image_walls = [], [], [], []
+    try:
+        for round_number in range(rounds):
+            pair = ["image", "video"] if round_number % 2 == 0 else ["video", "image"]
+            for kind in pair:
+                before = cpu_seconds(app.pid)
+                if kind == "video":
+                    video_walls.append(video_together(app.url, tasks))
+                    video_cpu.append(cpu_seconds(app.pid) - before)
+                else:
+                    image_walls.append(crowd_walls(app.url, tasks)[0])
+                    image_cpu.append(cpu_seconds(app.pid) - before)
+    finally:
+        set_image_format(sandbox.url, "placeholder")
+    video, image = statistics.median(video_cpu), statistics.median(image_cpu)
+    video_wall, image_wall = statistics.median(video_walls), statistics.median(image_walls)
+    waiting, running = VIDEO_TASK_SECONDS
+    # "The studio's CPU": how busy it keeps the cores while the tasks run (CPU-s ÷ wall), as a
+    # crowd of as many one-image callers does; the CPU-seconds themselves are shown beside it.
+    level = (video / video_wall) / (image / image_wall)
+    absolute = (
+        f"studio CPU {video / video_wall:.2f} cores busy ({video:.2f} CPU-s over "
+        f"{video_wall:.1f} s) for {tasks} Hunyuan tasks at once (each {waiting:g} s waiting + "
+        f"{running:g} s running in the stand-in, polled every {DEFAULT_POLL_INTERVAL:g} s, MP4 "
+        f"fetched and saved with its record) ÷ {image / image_wall:.2f} cores ({image:.2f} CPU-s "
+        f"over {image_wall:.1f} s) for {tasks} one-image callers ({SMALL}², JPEG answers); per "
+        f"task a video takes {video / image:.2f}× an image's CPU-s; median of {rounds}, alternating"
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"http://127.0.0.1:{port}/models.json", timeout=1)
-            return process
-        except requests.RequestException:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("the sandbox did not start")
+    return Row(f"video {tasks} CPU", level, "×", absolute, CPU_GOAL, "the image crowd")
+
+
+def measure_video_overhead(
+    sandbox_url: str,
+    runs: int,
+    folder: Path,
+    task_seconds: tuple[float, float] = VIDEO_TASK_SECONDS,
+) -> Row:
+    """One task end to end minus the sandbox's own time (task_seconds), on the job runner."""
+    progress("video overhead")
+    settings = load_settings(
+        api_key="bench#key",
+        base_url=sandbox_url,
+        workflow_url=sandbox_url,
+        models_url=f"{sandbox_url}/models.json",
+        output_dir=folder,
+        cache_dir=folder / "cache",
+        env_file=None,
+    )
+    client = HeuristClient(settings=settings)
+    runner = JobRunner(client, folder, max_workers=2, poll_interval=OVERHEAD_POLL)
+    own = sum(task_seconds)
+    try:
+        runner.run_job(HUNYUAN.prepare("warm-up"), None)  # not counted: imports PyAV
+        overheads = []
+        for n in range(runs):
+            started = time.monotonic()
+            runner.run_job(HUNYUAN.prepare(f"a fox {n}"), None)
+            overheads.append(time.monotonic() - started - own)
+    finally:
+        runner.close()
+        client.close()
+    ours = statistics.median(overheads)
+    absolute = (
+        f"one Hunyuan task end to end − the stand-in's {own:g} s (creating it, polling every "
+        f"{OVERHEAD_POLL:g} s, fetching the MP4, writing its record in, saving); the job "
+        f"runner in the bench's process; median of {runs}, max {max(overheads):.3f} s"
+    )
+    return Row("video overhead", ours, "s", absolute, OVERHEAD_GOAL)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.video")
     parser.add_argument("--single", type=int, default=5, help="tasks run one after another")
-    parser.add_argument("--crowd", type=int, default=100, help="tasks run at once")
-    parser.add_argument("--poll", type=float, default=0.25, help="seconds between polls")
     args = parser.parse_args(argv)
-    port = _port()
-    sandbox = _start_sandbox(port)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        with tempfile.TemporaryDirectory() as folder:
-            settings = load_settings(
-                api_key="bench#key",
-                base_url=url,
-                workflow_url=url,
-                models_url=f"{url}/models.json",
-                output_dir=Path(folder),
-                cache_dir=Path(folder) / "cache",
-                env_file=None,
-            )
-            client = HeuristClient(settings=settings)
-            runner = JobRunner(
-                client, Path(folder), max_workers=args.crowd, poll_interval=args.poll
-            )
-            own = WAITING + RUNNING
-            # Warm-up, not counted: the first finished task imports PyAV on both sides.
-            runner.run_job(HUNYUAN.prepare("warm-up"), None)
-            overheads = []
-            for _ in range(args.single):
-                started = time.monotonic()
-                runner.run_job(HUNYUAN.prepare("a fox"), None)
-                overheads.append(time.monotonic() - started - own)
-            print(
-                f"one task: sandbox {own:.2f} s, overhead median "
-                f"{statistics.median(overheads):.3f} s, max {max(overheads):.3f} s "
-                f"(polling every {args.poll:g} s: at most one interval is waiting on the clock)"
-            )
-            jobs = [HUNYUAN.prepare(f"fox {i}") for i in range(args.crowd)]
-            cpu, started = time.process_time(), time.monotonic()
-            outcomes = list(runner.run(jobs, None))
-            wall, used = time.monotonic() - started, time.process_time() - cpu
-            failed = sum(outcome.error is not None for outcome in outcomes)
-            print(
-                f"{args.crowd} tasks at once: wall {wall:.2f} s, studio CPU {used:.2f} s "
-                f"({used / wall * 100:.0f}% of one core), {failed} failed"
-            )
-            runner.close()
-            client.close()
-    finally:
-        sandbox.terminate()
-        sandbox.wait(timeout=10)
+    with tempfile.TemporaryDirectory(prefix="heurist-bench-") as workdir:
+        procs = Procs(Path(workdir))
+        try:
+            sandbox = start_sandbox(procs, 1.0, task_seconds=VIDEO_TASK_SECONDS)
+            row = measure_video_overhead(sandbox.url, args.single, Path(workdir) / "out")
+        finally:
+            procs.stop_all()
+    print(f"{row.figure}: {row.shown_value} ({row.absolute})")
     return 0
 
 

@@ -387,15 +387,20 @@ def _decode_for_saving(data: bytes) -> Image.Image:
         ) from exc
 
 
-def find_saved(output_dir: str | Path, job_id: object) -> Path | None:
-    """The saved image of this job in output_dir, if it is still there (None if it is gone)."""
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+
+
+def find_saved(
+    output_dir: str | Path, job_id: object, suffixes: tuple[str, ...] = IMAGE_SUFFIXES
+) -> Path | None:
+    """The saved image (or file of `suffixes`) of this job in output_dir; None if it is gone."""
     tail = _job_tail(job_id)
     if tail == "nojob":
         return None
     folder = Path(output_dir)
     for pattern in (f"*/*_{tail}.*", f"*/*_{tail}-*.*"):
         for path in folder.glob(pattern):
-            if path.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp") and path.is_file():
+            if path.suffix.lower() in suffixes and path.is_file():
                 return path
     return None
 

@@ -20,12 +20,15 @@ from typing import Any
 
 from .errors import HeuristError, ImageDownloadError
 from .jobkinds import Setting, WorkflowJob, WorkflowKind
-from .pngfile import _file_name, _free_path, save_png
+from .pngfile import _file_name, _free_path, find_saved, save_png
 
 log = logging.getLogger(__name__)
 
 RECORD_TAG = "comment"  # the MP4 metadata tag that holds the JSON record
 SIDECAR_SUFFIX = ".json"
+VIDEO_SUFFIXES = (".mp4", ".webp")  # what the video kinds save
+POSTER_SUFFIX = ".poster.jpg"  # an MP4's first frame, beside it, made when first shown
+POSTER_WIDTH = 320
 HUNYUAN_CREDITS = 25.0  # Heurist's credits page: "Hunyuan video, 5 seconds: 25 credits"
 HUNYUAN_FORMAT = "848×480, 73 frames at 24 fps (about 3 s), 20 steps"
 
@@ -170,6 +173,37 @@ def poster_frame(path: str | Path) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
+
+
+def find_video(output_dir: str | Path, job_id: object) -> Path | None:
+    """The saved video of this job in output_dir; None if it is gone (the cap deleted it)."""
+    return find_saved(output_dir, job_id, VIDEO_SUFFIXES)
+
+
+def poster_of(video: str | Path) -> Path:
+    """A still to show for a saved video: an animated WebP is its own; an MP4 gets a small
+    JPEG of its first frame beside it, made once (raises OSError or PyAV's errors if not)."""
+    video = Path(video)
+    if video.suffix != ".mp4":
+        return video
+    poster = video.with_name(video.stem + POSTER_SUFFIX)
+    if not poster.is_file():
+        from PIL import Image
+
+        with Image.open(io.BytesIO(poster_frame(video))) as frame:
+            frame.thumbnail((POSTER_WIDTH, POSTER_WIDTH))
+            out = io.BytesIO()
+            frame.convert("RGB").save(out, format="JPEG", quality=80)
+        _write(poster, out.getvalue())
+    return poster
+
+
+def forget_poster(output_dir: str | Path, job_id: object) -> None:
+    """Delete the poster left by a video that is gone (the cap deletes videos, not posters)."""
+    poster = find_saved(output_dir, job_id, (POSTER_SUFFIX[-4:],))
+    if poster is not None and poster.name.endswith(POSTER_SUFFIX):
+        with contextlib.suppress(OSError):
+            poster.unlink()
 
 
 def _hunyuan_price(job: WorkflowJob) -> float:

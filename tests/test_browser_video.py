@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 import av
 import pytest
@@ -90,7 +91,8 @@ def test_a_video_is_generated_with_progress_played_and_downloaded(page, app_sand
     with av.open(str(saved)) as container:
         assert container.streams.video[0].codec_context.name == "h264"
     assert read_video_record(saved)["prompt"] == "a red fox runs through snow"
-    expect(page.locator("#video-history")).to_contain_text(".mp4")
+    open_history(page)
+    expect(history_items(page, "a red fox runs through snow")).to_have_count(1)
 
 
 def test_stop_cancels_the_task_at_heurist(page, app_sandbox):
@@ -115,6 +117,77 @@ def test_mochi_shows_its_settings_and_says_heurist_publishes_no_price(page):
 
 def prefix(text: str) -> re.Pattern:
     return re.compile("^" + re.escape(text))
+
+
+def open_history(page) -> None:
+    page.locator("#video-history").get_by_text("History (this browser", exact=False).click()
+
+
+def history_items(page, text: str):
+    """The video history's posters whose caption holds text."""
+    return page.locator(
+        f"#video-history-gallery button[aria-label^='Thumbnail'] img[alt*='{text}']"
+    )
+
+
+def test_a_video_stays_in_the_history_across_a_reload_plays_and_restores(page, app):
+    prompt = "a heron lifts off the water"
+    open_history(page)
+    page.get_by_label("Video prompt").fill(prompt)
+    page.get_by_role("button", name="Generate video").click()
+    expect(progress(page)).to_have_value(prefix("Finished"))
+    expect(history_items(page, prompt)).to_have_count(1)
+
+    page.reload()
+    page.get_by_role("tab", name="Video").click()
+    open_history(page)
+    history_items(page, prompt).click()
+
+    expect(progress(page)).to_have_value(prefix("From the history"))
+    expect(page.locator("#video-player video")).to_have_attribute("src", prefix("http"))
+    expect(page.locator("#video-record")).to_contain_text(prompt)
+    page.get_by_label("Video prompt").fill("something else")
+    page.get_by_role("button", name="Restore its settings").click()
+    expect(page.get_by_label("Video prompt")).to_have_value(prompt)
+
+
+def test_a_video_link_opens_the_video_tab_with_its_settings(page, context, app):
+    page.get_by_label("Mochi video").check()
+    page.get_by_label("Video prompt").fill("tide pools at dawn")
+    length = page.get_by_label("number input for Length (frames)")
+    length.fill("40")
+    length.press("Enter")
+    page.get_by_role("button", name="🔗 Link to these settings").click()
+    link = page.locator("#video-link").get_by_role("textbox")
+    expect(link).to_have_value(re.compile(r"\?tab=video&prompt=tide\+pools\+at\+dawn&"))
+    url = link.input_value()
+    assert "model=mochi" in url and "length=40" in url
+
+    opened = context.new_page()
+    opened.goto(url)
+    expect(opened.get_by_label("Video prompt")).to_have_value("tide pools at dawn")
+    expect(opened.get_by_label("Mochi video")).to_be_checked()
+    expect(opened.get_by_label("number input for Length (frames)")).to_have_value("40")
+    expect(opened.get_by_label("Prompt", exact=True)).to_have_value("")  # the generator's
+
+
+CRAFTED = "<b id=bold>x</b>"
+
+
+def test_a_crafted_video_link_is_bounded_and_its_values_shown_as_text(context, app):
+    page = context.new_page()
+    page.goto(
+        f"{app.url}?tab=video&prompt=waves&model={quote(CRAFTED)}&fps=999"
+        f"&seed={quote('[a](http://x.y)')}"
+    )
+    expect(page.get_by_label("Video prompt")).to_have_value("waves")
+    toast = page.get_by_test_id("toast-body")
+    expect(toast).to_contain_text(CRAFTED)
+    expect(toast).to_contain_text("fps '999' (1 to 60)")
+    expect(toast).to_contain_text("[a](http://x.y)")
+    expect(page.locator("#bold")).to_have_count(0)
+    expect(toast.locator("a")).to_have_count(0)
+    expect(page.get_by_label("Hunyuan video")).to_be_checked()
 
 
 def test_a_flux_lora_image_is_generated_with_its_price_and_record(context, app, app_sandbox):
@@ -149,3 +222,12 @@ def test_the_video_rest_endpoint_runs_a_checked_task(app, app_sandbox):
     assert record["seed"] == 3 and record["kind"] == "mochi"
     sent = app_sandbox.workflow.endpoint_calls("task_create")[0]["parameters"]
     assert sent["length"] == 16
+
+
+def test_a_flux_lora_link_opens_its_tab_with_its_settings(context, app):
+    page = context.new_page()
+    page.goto(f"{app.url}?tab=flux-lora&model=heuristlogo&prompt=a+logo+on+a+mug&steps=20")
+    expect(page.get_by_label("LoRA prompt")).to_have_value("a logo on a mug")
+    expect(page.get_by_label("LoRA model")).to_have_value("FLUX LoRA · heuristlogo")
+    steps = page.get_by_label("number input for Steps").filter(visible=True)
+    expect(steps).to_have_value("20")

@@ -68,9 +68,9 @@ def build(studio: Studio) -> gr.Blocks:
                 grid = compare.render(studio)
             with gr.Tab(words("tab.png_info"), id="png-info"):
                 png = png_info.render()
-            with gr.Tab(words("tab.video"), id="video"):
+            with gr.Tab(words("tab.video"), id=video.VIDEO_TAB):
                 clips = video.render(studio)
-            with gr.Tab(words("tab.flux_lora"), id="flux-lora"):
+            with gr.Tab(words("tab.flux_lora"), id=flux_lora.FLUX_LORA_TAB):
                 loras = flux_lora.render(studio)
 
         form = generator.form
@@ -81,7 +81,9 @@ def build(studio: Studio) -> gr.Blocks:
         run = generate.wire_run(studio, generator, api_key, shown, pages)
         wire_clear(demo, pages, shown.gallery, shown.records, shown.clear)
         results.wire(shown, form, studio.catalogs)
-        links.wire(demo, studio.catalogs, form, shown, generator.link)
+        # A video or FLUX-LoRA link opens its tab, filled.
+        others = [video.link_target(clips), flux_lora.link_target(loras)]
+        links.wire(demo, studio.catalogs, form, shown, generator.link, others)
         compared = compare.wire(studio, grid, api_key, form, tabs)
         runs = {"generate": (run, shown.records), "compare": (compared, grid.records)}
         history.wire(past, runs, form, studio.catalogs, studio.runner.output_dir)

@@ -20,10 +20,14 @@ from ..plan import plan_workflow
 from ..workflow import TaskCanceledError, TaskStatus
 from .errors import user_error
 from .key import NO_KEY_MESSAGE
+from .links import LinkTarget
 from .mcp_tools import hide_from_mcp
 from .studio import Studio, bind
 from .video import control, follow
 from .words import words
+from .workflow_links import FLUX_LORA_LINKS
+
+FLUX_LORA_TAB = FLUX_LORA_LINKS.tab  # the tab's id, and its name in links
 
 PRIVATE = {"api_visibility": "private"}
 INSTANT = {"queue": False, "show_progress": "hidden", **PRIVATE}
@@ -42,6 +46,13 @@ class FluxLoraPanel:
     progress: gr.Textbox
     image: gr.Image
     record: gr.JSON
+    link_button: gr.Button
+    link: gr.Textbox
+
+    @property
+    def restorable(self) -> list[Any]:
+        """What a link sets: the prompt, the LoRA, each setting."""
+        return [self.prompt, self.lora, *self.settings]
 
 
 def render(studio: Studio) -> FluxLoraPanel:
@@ -61,10 +72,16 @@ def render(studio: Studio) -> FluxLoraPanel:
             progress = gr.Textbox(
                 label=words("progress"), interactive=False, elem_id="lora-progress"
             )
+            link_button = gr.Button(words("link_settings"), size="sm")
+            link = gr.Textbox(
+                label=words("link"), visible=False, buttons=["copy"], elem_id="lora-link"
+            )
         with gr.Column(scale=6, min_width=320):
             image = gr.Image(label=words("lora.image"), interactive=False, elem_id="lora-image")
             record = gr.JSON(label=words("record"))
-    return FluxLoraPanel(prompt, lora, settings, cost, generate, stop, progress, image, record)
+    return FluxLoraPanel(
+        prompt, lora, settings, cost, generate, stop, progress, image, record, link_button, link
+    )
 
 
 def cost_line(lora: str, *values: Any) -> str:
@@ -132,7 +149,7 @@ generate_flux_lora_image.__signature__ = _signature()  # type: ignore[attr-defin
 
 
 def wire(studio: Studio, panel: FluxLoraPanel, api_key: gr.Textbox) -> None:
-    """Cost as the settings change; Generate runs, Stop cancels the task."""
+    """Cost as the settings change; Generate runs, Stop cancels the task; 🔗 copies a link."""
     priced = [panel.lora, *panel.settings]
     gr.on([field.change for field in priced], cost_line, priced, panel.cost, **INSTANT)
     run = panel.generate.click(
@@ -146,3 +163,16 @@ def wire(studio: Studio, panel: FluxLoraPanel, api_key: gr.Textbox) -> None:
         concurrency_id="generate",
     )
     panel.stop.click(fn=None, cancels=[run], **PRIVATE)
+    panel.link_button.click(
+        fn=None,
+        inputs=panel.restorable,
+        outputs=panel.link,
+        js=FLUX_LORA_LINKS.link_js(),
+        **PRIVATE,
+    ).then(fn=lambda: gr.update(visible=True), outputs=panel.link, **INSTANT)
+
+
+def link_target(panel: FluxLoraPanel) -> LinkTarget:
+    """What a FLUX-LoRA link (?tab=flux-lora&...) fills when the page opens: the form."""
+    defaults = [component.value for component in panel.restorable]
+    return LinkTarget(panel.restorable, lambda query: FLUX_LORA_LINKS.link_values(query, defaults))

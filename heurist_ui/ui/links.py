@@ -6,6 +6,8 @@ Nothing is stored on the server, so links survive restarts; a key never goes int
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,6 +28,17 @@ QUERY_NAMES = {s.name: s.query for s in (*SETTINGS, COUNT)} | {
     "style": "style",
     STRENGTH.name: STRENGTH.name,
 }
+# A link for another tab names it (?tab=video&...); one without fills the generator's form.
+TAB_QUERY = "tab"
+# Opens the tab a link names, in the browser: a Tabs update from the server would cost every
+# page load a new Tabs object in its session, link or not.
+SELECT_TAB_JS = f"""
+() => {{
+  const tab = new URLSearchParams(location.search).get("{TAB_QUERY}");
+  if (tab) document.querySelector(`button[role=tab][data-tab-id="${{CSS.escape(tab)}}"]`)?.click();
+  return [];
+}}
+"""
 FORM_LINK_JS = f"""
 (...values) => {{
   const names = {json.dumps([QUERY_NAMES[name] for name in FORM_FIELDS])};
@@ -57,6 +70,8 @@ def record_query(record: Any) -> str:
 
 def settings_from_query(catalogs: CatalogStore, query: Any) -> tuple[dict[str, Any], list[str]]:
     """The settings a link carries that make sense here, and what was ignored (and why)."""
+    if hasattr(query, "get") and query.get(TAB_QUERY) not in (None, ""):
+        return {}, []  # another tab's link: its tab reads it
     values = {name: query.get(query_name) for name, query_name in QUERY_NAMES.items()}
     values = {name: value for name, value in values.items() if value not in (None, "")}
     settings, ignored = {}, []
@@ -141,16 +156,37 @@ def apply_link(catalogs: CatalogStore, query: Any) -> tuple:
     return tuple(updates)
 
 
-def wire(demo: gr.Blocks, catalogs: CatalogStore, form: Any, results: Any, form_link) -> None:
-    """Opening a link fills the form; 🔗 buttons copy the form's or the selected image's link."""
+@dataclass(frozen=True)
+class LinkTarget:
+    """Another tab a link can fill: its components, and their values for a link's query."""
+
+    outputs: Sequence[Any]
+    fill: Callable[[Any], tuple]
+
+
+def wire(
+    demo: gr.Blocks,
+    catalogs: CatalogStore,
+    form: Any,
+    results: Any,
+    form_link,
+    others: Sequence[LinkTarget] = (),
+) -> None:
+    """Opening a link fills the form (or another tab's); 🔗 buttons copy the form's or the
+    selected image's link."""
 
     def fill_from_link(request: gr.Request) -> tuple:
-        return apply_link(catalogs, request.query_params if request else {})
+        query = request.query_params if request else {}
+        filled = apply_link(catalogs, query)
+        for other in others:
+            filled += tuple(other.fill(query))
+        return filled
 
     demo.load(
         fill_from_link,
         None,
-        form.restorable,
+        [*form.restorable, *(output for other in others for output in other.outputs)],
+        js=SELECT_TAB_JS if others else None,
         concurrency_limit=None,
         show_progress="hidden",
         api_visibility="private",

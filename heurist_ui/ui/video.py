@@ -1,4 +1,5 @@
-"""The Video tab: a prompt, Hunyuan or Mochi, live cost, Generate/Stop, progress, player, download.
+"""The Video tab: a prompt, Hunyuan or Mochi, live cost, Generate/Stop, progress, player, download,
+a link to its settings and the history of this browser's videos (video_history.py).
 
 Mochi's controls are made from video.MOCHI_SETTINGS (one row each), so the table in video.py
 is the only place its bounds live. Stop cancels the task on Heurist's side (task_cancel).
@@ -23,11 +24,17 @@ from ..jobkinds import Setting, WorkflowJob, WorkflowKind
 from ..plan import Plan, plan_workflow
 from ..video import HUNYUAN, MOCHI, MOCHI_SETTINGS, VIDEO_KINDS
 from ..workflow import TaskCanceledError, TaskStatus
+from . import video_history
 from .errors import user_error
 from .key import NO_KEY_MESSAGE
+from .links import LinkTarget
 from .mcp_tools import hide_from_mcp
 from .studio import Studio, bind
+from .video_history import VideoHistory
 from .words import setting_help, setting_label, words
+from .workflow_links import VIDEO_LINKS
+
+VIDEO_TAB = VIDEO_LINKS.tab  # the tab's id, and its name in links
 
 PRIVATE = {"api_visibility": "private"}
 INSTANT = {"queue": False, "show_progress": "hidden", **PRIVATE}
@@ -48,8 +55,19 @@ class VideoPanel:
     animation: gr.Image
     download: gr.DownloadButton
     record: gr.JSON
-    history: gr.State  # this session's saved videos, newest first
-    files: gr.File
+    link_button: gr.Button
+    link: gr.Textbox  # the last link copied, to copy by hand where the clipboard is closed
+    past: VideoHistory
+
+    @property
+    def restorable(self) -> list[Any]:
+        """What a link or a history entry sets: the prompt, the model, each setting."""
+        return [self.prompt, self.model, *self.settings]
+
+    @property
+    def shows(self) -> list[Any]:
+        """What shows one video: progress, player, animation, download, record."""
+        return [self.progress, self.player, self.animation, self.download, self.record]
 
 
 def control(setting: Setting) -> gr.components.Component:
@@ -84,6 +102,10 @@ def render(studio: Studio) -> VideoPanel:
             progress = gr.Textbox(
                 label=words("progress"), interactive=False, elem_id="video-progress", max_lines=2
             )
+            link_button = gr.Button(words("link_settings"), size="sm")
+            link = gr.Textbox(
+                label=words("link"), visible=False, buttons=["copy"], elem_id="video-link"
+            )
         with gr.Column(scale=6, min_width=320):
             player = gr.Video(
                 label=words("video.player"), elem_id="video-player", interactive=False
@@ -93,13 +115,7 @@ def render(studio: Studio) -> VideoPanel:
                 words("video.download"), visible=False, elem_id="video-download"
             )
             record = gr.JSON(label=words("record"), elem_id="video-record")
-            history = gr.State([])
-            files = gr.File(
-                label=words("video.files"),
-                file_count="multiple",
-                interactive=False,
-                elem_id="video-history",
-            )
+            past = video_history.render()
     return VideoPanel(
         prompt,
         model,
@@ -113,20 +129,10 @@ def render(studio: Studio) -> VideoPanel:
         animation,
         download,
         record,
-        history,
-        files,
+        link_button,
+        link,
+        past,
     )
-
-
-HISTORY_LENGTH = 20
-
-
-def remember(saved: Any, history: list[str]) -> tuple[list[str], list[str]]:
-    """The session's videos with the new one first (the last HISTORY_LENGTH)."""
-    path = saved if isinstance(saved, str) else getattr(saved, "path", None)
-    if path and path not in history:
-        history = [path, *history][:HISTORY_LENGTH]
-    return history, history
 
 
 def price_line(model: str) -> str:
@@ -168,17 +174,19 @@ async def generate_video(studio: Studio, prompt: str, model: str, *rest: Any) ->
     plan = prepare_video(model, prompt, values)
     studio.admit(plan, key, request)
     job = plan.jobs[0]
+    # Hidden once: each update of a component's props costs Gradio a new component and its
+    # config (a JSON schema), so the status lines after it change values only.
     hidden = gr.update(visible=False)
     yield "Creating the task…", None, hidden, hidden, None
     outcome = None
     async for step in follow(studio, job, key):
         if isinstance(step, TaskStatus):
-            yield step.describe(), None, hidden, hidden, None
+            yield step.describe(), None, None, None, None
         else:
             outcome = step
     if outcome.error is not None:
         if isinstance(outcome.error, TaskCanceledError):
-            yield str(outcome.error), None, hidden, hidden, None
+            yield str(outcome.error), None, None, None, None
             return
         raise user_error(str(outcome.error), title="The video failed")
     saved = outcome.image
@@ -189,7 +197,7 @@ async def generate_video(studio: Studio, prompt: str, model: str, *rest: Any) ->
     yield (
         line,
         path if is_mp4 else None,
-        gr.update(value=None if is_mp4 else path, visible=not is_mp4),
+        None if is_mp4 else gr.update(value=path, visible=True),
         gr.update(value=path, visible=True),
         saved.record,
     )
@@ -250,8 +258,15 @@ def _signature() -> inspect.Signature:
 generate_video.__signature__ = _signature()  # type: ignore[attr-defined]
 
 
+def link_target(panel: VideoPanel) -> LinkTarget:
+    """What a video link (?tab=video&...) fills when the page opens: the form."""
+    defaults = [component.value for component in panel.restorable]
+    return LinkTarget(panel.restorable, lambda query: VIDEO_LINKS.link_values(query, defaults))
+
+
 def wire(studio: Studio, panel: VideoPanel, api_key: gr.Textbox) -> None:
-    """Model choice shows its settings and price; Generate runs, Stop cancels the task."""
+    """Model choice shows its settings and price; Generate runs, Stop cancels the task; the
+    history keeps each video; 🔗 copies a link to the settings."""
     panel.model.change(pick_model, panel.model, [panel.mochi, panel.cost], **INSTANT)
     outputs = [panel.progress, panel.player, panel.animation, panel.download, panel.record]
     run = panel.generate.click(
@@ -264,5 +279,10 @@ def wire(studio: Studio, panel: VideoPanel, api_key: gr.Textbox) -> None:
         concurrency_limit=studio.concurrency,
         concurrency_id="generate",
     )
-    run.success(remember, [panel.download, panel.history], [panel.history, panel.files], **INSTANT)
     panel.stop.click(fn=None, cancels=[run], **PRIVATE)
+    video_history.wire(
+        panel.past, run, panel.record, panel.shows, panel.restorable, studio.runner.output_dir
+    )
+    panel.link_button.click(
+        fn=None, inputs=panel.restorable, outputs=panel.link, js=VIDEO_LINKS.link_js(), **PRIVATE
+    ).then(fn=lambda: gr.update(visible=True), outputs=panel.link, **INSTANT)

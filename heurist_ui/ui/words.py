@@ -196,7 +196,7 @@ _OWN: dict[str, tuple[str, str, str]] = {
     "video.player": ("Video", "Video", "视频"),
     "video.animation": ("Animation", "Animación", "动画"),
     "video.download": ("Download", "Descargar", "下载"),
-    "video.files": ("This session's videos", "Videos de esta sesión", "本次会话的视频"),
+    "video.history": ("Video history", "Historial de videos", "视频历史记录"),
     "lora.prompt": ("LoRA prompt", "Prompt del LoRA", "LoRA 提示词"),
     "lora.prompt.placeholder": (
         "A logo on a mug",
