@@ -12,12 +12,14 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+import requests
 from ui_helpers import free_port, running_studio
 from waiting import wait_until
 
 from app import SANDBOX_KEY
 from heurist_ui.pngfile import find_saved, read_png_metadata, save_png
 from heurist_ui.sandbox import Sandbox, render_image, render_placeholder
+from heurist_ui.ui import gradio_private
 from heurist_ui.ui.form import FORM_STORAGE
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -104,7 +106,8 @@ def keyless_context(browser):
 def open_page(context, url: str):
     page = context.new_page()
     page.goto(url)
-    expect(page.locator("#cost-line")).to_contain_text("credits")  # the load events ran
+    expect(page.locator("#cost-line")).to_contain_text("credits")
+    expect(page.locator("body[data-form-loaded='yes']")).to_have_count(1)  # restored, bounded
     return page
 
 
@@ -572,3 +575,25 @@ def test_a_prompt_with_markup_stays_text_in_the_record_and_the_history(page, app
     expect(history_items(page, "bold</b> fox")).to_have_count(1)  # its caption, as text
     expect(page.locator("#bold")).to_have_count(0)
     expect(page.locator("#details a")).to_have_count(0)
+
+
+def test_the_cost_line_comes_with_the_page_before_any_event(app):
+    config = requests.get(app.url.rstrip("/") + "/config", timeout=30).json()
+    cost = next(c for c in config["components"] if c["props"].get("elem_id") == "cost-line")
+    assert "credits" in cost["props"]["value"]  # Generate is usable with no round trip
+
+
+def test_a_closed_pages_session_is_let_go_and_an_open_ones_kept(context, app, monkeypatch):
+    monkeypatch.setattr(gradio_private, "CLOSED_SESSION_GRACE", 0.0)
+    sessions = app.demo.state_holder.session_data
+    before = set(sessions)
+    closing = open_page(context, app.url)
+    mine = wait_until(lambda: set(sessions) - before, "the page's session")
+    staying = open_page(context, app.url)
+    theirs = wait_until(lambda: set(sessions) - before - mine, "the other page's session")
+
+    closing.close()
+
+    wait_until(lambda: not mine & set(sessions), "the closed page's session let go")
+    assert theirs <= set(sessions)
+    staying.close()

@@ -4,6 +4,7 @@ all of it only on the tested Gradio, which an upgrade makes these tests recheck.
 from __future__ import annotations
 
 import copy
+import datetime
 import json
 import logging
 import re
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import gradio as gr
 import pytest
+from gradio import caching
 from gradio.state_holder import SessionState
 
 from heurist_ui import versions
@@ -95,6 +97,39 @@ def test_untouched_sessions_are_let_go_and_touched_ones_kept(studio):
     assert "call-499" in untouched  # the newest stay
 
 
+def test_a_closed_pages_session_is_let_go_once_unused_for_its_grace(studio, monkeypatch):
+    demo = build(studio)
+    holder = demo.state_holder
+    start = datetime.datetime(2030, 1, 1)
+    clock = [start]
+    monkeypatch.setattr(private, "_now", lambda: clock[0])
+    second = datetime.timedelta(seconds=1)
+    grace = private.CLOSED_SESSION_GRACE * second
+    state_id = next(key for key, block in demo.blocks.items() if isinstance(block, gr.State))
+    caching.clear_session_caches("late")  # Gradio, as the heartbeat of a closed page ends
+    for page in ("closed", "late", "back", "open"):
+        holder[page][state_id] = {"page": page}  # "late": made by a load event after it closed
+        holder.time_last_used[page] = start
+    caching.clear_session_caches("closed")
+    caching.clear_session_caches("back")
+    holder.time_last_used["late"] = start + second
+    holder.time_last_used["back"] = start + grace - second  # the page came back and used it
+
+    def sweep_at(moment: datetime.datetime) -> set[str]:
+        clock[0] = moment
+        holder.delete_all_expired_state()  # Gradio's sweep, every second
+        return set(holder.session_data)
+
+    assert sweep_at(start + grace - second) == {"closed", "late", "back", "open"}
+    assert holder.session_data["closed"].state_data[state_id] == {"page": "closed"}
+    assert sweep_at(start + grace) == {"late", "back", "open"}
+    assert "closed" not in holder.time_last_used
+    assert sweep_at(start + grace + second) == {"back", "open"}
+    assert holder.session_data["back"].state_data[state_id] == {"page": "back"}
+    assert sweep_at(start + 10 * grace) == {"open"}
+    assert holder.session_data["open"].state_data[state_id] == {"page": "open"}
+
+
 # --- an upgrade fails here, on purpose ---------------------------------------------------------
 
 
@@ -146,6 +181,7 @@ def test_another_gradio_runs_on_gradios_own_behaviour_after_one_warning(another_
 
     assert SessionState.__init__ is private._GRADIO_INIT
     assert SessionState.__setitem__ is private._GRADIO_SET_ITEM
+    assert caching.clear_session_caches is private._GRADIO_CLEAR_CACHES
     assert type(SessionState(demo).config_values) is dict
     assert "validate_inputs" not in vars(demo)  # Gradio's own method
     warnings = [r.getMessage() for r in another_gradio.records if r.levelno == logging.WARNING]

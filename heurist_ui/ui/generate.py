@@ -27,6 +27,8 @@ from .words import setting_label, words
 
 PRIVATE = {"api_visibility": "private"}
 PLANNED = (*SETTING_FIELDS, STRENGTH.name)  # what plan_images takes of the form
+# The cost line is filled as the page is built; this marks the form restored and bounded.
+FORM_LOADED_JS = "() => { document.body.dataset.formLoaded = 'yes'; }"
 INSTANT = {"queue": False, "show_progress": "hidden", **PRIVATE}
 # Queued but never waiting: gr.Info and gr.Warning reach the page only from the queue.
 NOTIFYING = {"concurrency_limit": None, "show_progress": "hidden", **PRIVATE}
@@ -145,6 +147,10 @@ def wire_form(demo: gr.Blocks, studio: Studio, panel: Generator) -> None:
         form.neg_prompt,
         form.style,
     ]
+    # Filled as the page is built, so that Generate is usable before any round trip.
+    panel.cost.value = panel.cost.postprocess(
+        controls.cost_line(catalogs, *(field.value for field in priced))
+    )
     gr.on(
         [*(field.change for field in priced), demo.load],
         partial(controls.cost_line, catalogs),
@@ -189,7 +195,7 @@ def wire_form(demo: gr.Blocks, studio: Studio, panel: Generator) -> None:
         outputs=form.saved,
         js=restore_form_js(studio.catalog),
         **PRIVATE,
-    ).then(*bounds, **INSTANT)
+    ).then(*bounds, **INSTANT).then(fn=None, js=FORM_LOADED_JS, **PRIVATE)
     # The list may have been refreshed since this page was built.
     demo.load(partial(controls.current_models, catalogs), None, form.model_id, **INSTANT)
     panel.insert.click(

@@ -20,6 +20,16 @@ nothing has set holds nothing a new session would not (its configs are remade on
 only the newest STATELESS_KEPT of those are kept: a soak of 5000 images no longer grows by a
 session per call.
 
+Closed pages let go (StateHolder.delete_all_expired_state, which Gradio runs every second):
+when a page closes, Gradio marks its session closed and keeps it, with a copy of every component
+an event updated for it, until 1000 newer sessions push it out; only its gr.State values go,
+after an hour; and a session that a late load event makes after its page has gone is never
+marked closed at all. Pages are counted closed when their heartbeat ends
+(caching.clear_session_caches, which Gradio calls then, session or not), and a closed page's
+session, once unused for CLOSED_SESSION_GRACE seconds, is dropped whole (its States' delete
+callbacks run first). A page that comes back and uses its session keeps it; the server no
+longer keeps over a megabyte for every page load it ever served.
+
 The input count check (Blocks.validate_inputs, per Blocks), plain refusals of values that are
 not among a component's choices (Blocks.preprocess_data, wrapped) and the REST-only mark (the
 `_mcp_type` attribute that Gradio's MCP server reads) are installed by ui/errors.py and
@@ -28,12 +38,14 @@ ui/mcp_tools.py through `replace_input_check`, `wrap_preprocess`, `page_copy` an
 
 from __future__ import annotations
 
+import datetime
 import os
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from copy import copy
 from typing import Any
 
-from gradio import state_holder
+from gradio import caching, state_holder
 
 from ..versions import is_tested
 
@@ -46,6 +58,8 @@ GRADIO_SOURCES = {
     "gradio.state_holder.SessionState._update_value_in_config": "89f3ec69a692d68e",
     "gradio.state_holder.SessionState.__setitem__": "fce4e3193c5b50c8",
     "gradio.state_holder.StateHolder.update": "20bea4a1b07befa9",
+    "gradio.state_holder.StateHolder.delete_all_expired_state": "f8c560475b9c1acb",
+    "gradio.state_holder.StateHolder.delete_state": "7476c6be79ea24de",  # called as Gradio does
     "gradio.blocks.Blocks.validate_inputs": "f96c8e647d2b1cf9",
     "gradio.blocks.Blocks.preprocess_data": "3bee96459367b373",  # wrapped: plain refusals
     "gradio.mcp.GradioMCPServer.create_mcp_server": "5572eb374d63eeaf",  # reads _mcp_type
@@ -210,18 +224,63 @@ def _holder_update(self: Any, session_id: str) -> None:
             self.time_last_used.pop(sid, None)
 
 
+CLOSED_SESSION_GRACE = 60.0  # seconds a closed page's session is kept, should it come back
+CLOSED_PAGES_KEPT = 10_000  # closed pages remembered (their sessions may be made after)
+_now = datetime.datetime.now  # the sweep's clock, Gradio's own for time_last_used (tests set it)
+_closed_pages: OrderedDict[str, datetime.datetime] = OrderedDict()
+
+
+def _page_closed(session_hash: Any) -> None:
+    # Gradio calls this (caching.clear_session_caches) when a page's heartbeat ends, whether or
+    # not its session exists yet: a load event may make it after the page has gone.
+    if session_hash:
+        _closed_pages[session_hash] = _now()
+        _closed_pages.move_to_end(session_hash)
+        while len(_closed_pages) > CLOSED_PAGES_KEPT:
+            _closed_pages.popitem(last=False)
+    _GRADIO_CLEAR_CACHES(session_hash)
+
+
+def _delete_expired(self: Any) -> None:
+    # Gradio's sweep of expired State values, then the sessions of closed pages dropped once
+    # closed and unused for CLOSED_SESSION_GRACE.
+    _GRADIO_DELETE_EXPIRED(self)
+    now, grace = _now(), datetime.timedelta(seconds=CLOSED_SESSION_GRACE)
+    with self.lock:
+        expired = []
+        for sid, session in self.session_data.items():
+            closed_at = _closed_pages.get(sid)
+            if closed_at is None and not getattr(session, "is_closed", False):
+                continue
+            if closed_at is None:  # closed by Gradio without us (another hook): from now
+                closed_at = _closed_pages[sid] = now
+            last = max(closed_at, self.time_last_used.get(sid, closed_at))
+            if now - last >= grace:
+                expired.append(sid)
+    for sid in expired:
+        self.delete_state(sid)  # the States' delete callbacks, as at their expiry
+        with self.lock:
+            self.session_data.pop(sid, None)
+            self.time_last_used.pop(sid, None)
+        _closed_pages.pop(sid, None)
+
+
 _SessionState = state_holder.SessionState
 _StateHolder = state_holder.StateHolder
 _GRADIO_INIT = _SessionState.__init__
 _GRADIO_UPDATE = _SessionState._update_value_in_config
 _GRADIO_SET_ITEM = _SessionState.__setitem__
 _GRADIO_HOLDER_UPDATE = _StateHolder.update
+_GRADIO_DELETE_EXPIRED = _StateHolder.delete_all_expired_state
+_GRADIO_CLEAR_CACHES = caching.clear_session_caches
 
 _OURS = (
     (_SessionState, "__init__", _lazy_init, _GRADIO_INIT),
     (_SessionState, "_update_value_in_config", _update_value_in_config, _GRADIO_UPDATE),
     (_SessionState, "__setitem__", _set_item, _GRADIO_SET_ITEM),
     (_StateHolder, "update", _holder_update, _GRADIO_HOLDER_UPDATE),
+    (_StateHolder, "delete_all_expired_state", _delete_expired, _GRADIO_DELETE_EXPIRED),
+    (caching, "clear_session_caches", _page_closed, _GRADIO_CLEAR_CACHES),
 )
 
 
