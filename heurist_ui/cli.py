@@ -24,6 +24,7 @@ from .cost import Price
 from .ctrl_c import interrupt_after
 from .errors import HeuristError
 from .fields import COUNT, SETTINGS
+from .generator_models import LORA_MODELS, STRENGTH, job_settings, with_loras
 from .params import GenerationParams
 from .plan import Plan, plan_images
 
@@ -95,6 +96,14 @@ def _request_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-n", COUNT.flag, dest=COUNT.name, type=int, default=1, help=f"{COUNT.help} (1)"
     )
+    parser.add_argument(
+        STRENGTH.flag,
+        dest=STRENGTH.name,
+        metavar=STRENGTH.name.upper(),
+        type=float,
+        help=f"for a FLUX LoRA model (--model flux-lora:<lora>): {STRENGTH.help}, "
+        f"{STRENGTH.minimum:g} to {STRENGTH.maximum:g} ({STRENGTH.default:g})",
+    )
 
 
 # What a flag left out means: the model's recommended value, except for these.
@@ -144,7 +153,7 @@ def settings_for(args: argparse.Namespace) -> Iterator[Settings]:
 def list_models(client: HeuristClient, out: TextIO) -> int:
     catalog = client.catalog
     rows = [("MODEL", "KIND", "DEFAULT SIZE", "MAX SIZE", "STEPS")]
-    for model in catalog:
+    for model in with_loras(catalog):
         d = model.defaults
         size, biggest = f"{d.width}×{d.height}", f"{d.max_width}×{d.max_height}"
         rows.append((model.name, model.kind, size, biggest, str(d.num_iterations)))
@@ -154,7 +163,11 @@ def list_models(client: HeuristClient, out: TextIO) -> int:
             "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip(),
             file=out,
         )
-    print(f"({len(catalog)} image models, from {SOURCES[catalog.source]})", file=sys.stderr)
+    print(
+        f"({len(catalog)} image models, from {SOURCES[catalog.source]}; then "
+        f"{len(LORA_MODELS)} FLUX LoRAs of Heurist's workflow API)",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
@@ -162,13 +175,14 @@ def show_cost(client: HeuristClient, args: argparse.Namespace, out: TextIO) -> i
     """The price of the generate run these arguments describe: the same plan, nothing sent."""
     plans = plan(client, args)
     jobs = [job for request in plans for job in request.jobs]
-    first, credits = jobs[0], sum(request.credits for request in plans)
-    model = client.catalog.get(first.model_id)
+    first, credits = job_settings(jobs[0]), sum(request.credits for request in plans)
+    model = with_loras(client.catalog).get(args.model_id)
     what = plans[0].summary if len(plans) == 1 else f"{len(jobs)} images from {len(plans)} lines"
     page = Price(sum(request.price.credits for request in plans))
     print(
-        f"{model.name} ({model.kind}), {first.width}×{first.height}, {first.num_iterations} "
-        f"steps: {credits / len(jobs):.3f} credits per image, {credits:.3f} credits for {what}. "
+        f"{model.name} ({model.kind}), {first['width']}×{first['height']}, "
+        f"{first['num_iterations']} steps: {credits / len(jobs):.3f} credits per image, "
+        f"{credits:.3f} credits for {what}. "
         f"At Heurist's current prices: {page}.",
         file=out,
     )
@@ -178,6 +192,7 @@ def show_cost(client: HeuristClient, args: argparse.Namespace, out: TextIO) -> i
 def plan(client: HeuristClient, args: argparse.Namespace) -> list[Plan]:
     """The plan of each prompt of the run (a line, a plan), before anything is sent."""
     settings = {s.name: getattr(args, s.name) for s in SETTINGS[3:]}
+    settings[STRENGTH.name] = getattr(args, STRENGTH.name)
     negative = args.neg_prompt
     if negative is None and (model := client.catalog.find(args.model_id)) is not None:
         negative = model.defaults.neg_prompt or ""

@@ -43,6 +43,14 @@ FLUX_LORA_SETTINGS = (
     Setting("noise_seed", "Seed", -1, 2**32 - 1, -1, 1, "-1 for random", allow_random=True),
 )
 LABEL_PREFIX = "FLUX LoRA · "
+# The generator's names (fields.SETTINGS) for the settings it shares with this kind; the
+# records give them under both, and the generator's plan reads its form through them.
+GENERATOR_NAMES = {
+    "width": "width",
+    "height": "height",
+    "steps": "num_iterations",
+    "noise_seed": "seed",
+}
 
 
 def _price(job: WorkflowJob) -> float:
@@ -70,6 +78,7 @@ FLUX_LORA_KINDS = {
         price=_price,
         price_note="0.5 credits per 1024×1024 image at 20 steps (Heurist's credits page)",
         save=save_png,
+        record_names={name: alias for name, alias in GENERATOR_NAMES.items() if name != alias},
     )
     for lora in LORAS
 }

@@ -12,7 +12,7 @@ import math
 import secrets
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,11 +66,17 @@ class Setting:
             raise InvalidRequestError(problem)
         if self.allow_random and number == -1:
             return -1
-        # multiple 1 means any value (0.35 is a strength), not whole numbers: step says that
-        off_grid = self.multiple > 1 and number % self.multiple
-        if not self.minimum <= number <= self.maximum or off_grid:
+        if not self.minimum <= number <= self.maximum:
             raise InvalidRequestError(problem)
+        if self.multiple > 1 and number % self.multiple:
+            raise InvalidRequestError(f"{problem[:-1]}; the nearest are {self._nearest(number)}.")
         return int(number) if self.is_int else number
+
+    def _nearest(self, number: float) -> str:
+        """The valid values either side of number: '960 and 1024'."""
+        below = number // self.multiple * self.multiple
+        near = [v for v in (below, below + self.multiple) if self.minimum <= v <= self.maximum]
+        return " and ".join(_num(v) for v in near)
 
     def describe(self) -> str:
         """One line for docs: 'length (16-128, default 16): frames ...'."""
@@ -91,6 +97,12 @@ class WorkflowJob:
     kind: WorkflowKind
     prompt: str
     values: Mapping[str, Any] = field(default_factory=dict)
+    # What the record should also say, never sent (as GenerationParams.notes): the template,
+    # the style, the form's image count.
+    notes: tuple[tuple[str, str], ...] = ()
+
+    def with_notes(self, **notes: str) -> WorkflowJob:
+        return replace(self, notes=(*self.notes, *notes.items()))
 
     @property
     def credits(self) -> float | None:
@@ -108,7 +120,9 @@ class WorkflowJob:
             "workflow_id": self.kind.workflow_id,
             "prompt": self.prompt,
             **dict(self.values),
+            **{alias: self.values[name] for name, alias in self.kind.record_names.items()},
             "credits": self.credits,
+            **dict(self.notes),
         }
 
 
@@ -128,6 +142,9 @@ class WorkflowKind:
     verify: Callable[[bytes, str], None] | None = None  # checks downloaded bytes
     save: Callable[[bytes, dict[str, Any], Path], Path] | None = None
     check: Callable[[dict[str, Any]], None] | None = None  # checks across settings
+    # Settings the record also gives under the generator's names (steps -> num_iterations),
+    # so captions, infotext and restores read it as they read an image's.
+    record_names: Mapping[str, str] = field(default_factory=dict)
 
     def prepare(self, prompt: Any, **values: Any) -> WorkflowJob:
         """A checked job; raises InvalidRequestError before anything is sent."""

@@ -13,7 +13,7 @@ groups are counted with an early exit at MAX_JOBS, and nothing is expanded past 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .catalog import ModelCatalog
@@ -22,6 +22,9 @@ from .cost import Price, estimate_credits, estimate_price
 from .enhance import EnhanceRequest, check_request
 from .errors import InvalidRequestError
 from .fields import MAX_IMAGES
+from .flux_lora import GENERATOR_NAMES
+from .generator_models import STRENGTH, lora_kind, with_loras
+from .jobkinds import WorkflowJob, WorkflowKind
 from .params import (
     MAX_SEED,
     GenerationParams,
@@ -120,10 +123,16 @@ def plan_images(
 
     Raises InvalidRequestError, saying what to fix, before anything is sent. A fixed seed s
     gives s, s+1, ... (as A1111 does) for each variation, so they compare like with like; -1
-    gives each image a random seed. settings are the other fields.SETTINGS by name.
+    gives each image a random seed. settings are the other fields.SETTINGS by name, and
+    strength_model for a FLUX LoRA (`flux-lora:<lora>`, run as workflow tasks; negative prompt
+    and guidance are not sent to it, the miner takes none).
     """
     count = check_count(count)
     neg_prompt = settings.pop("neg_prompt", "")
+    strength = settings.pop(STRENGTH.name, None)
+    kind = lora_kind(model_id)
+    if kind is not None:
+        neg_prompt = ""
     if style and style != NO_STYLE:
         prompt, neg_prompt = _styled(catalog, style, prompt, neg_prompt, model_id)
         notes = {**(notes or {}), "style": str(style)}
@@ -131,9 +140,14 @@ def plan_images(
         variations = plan_variations(prompt, neg_prompt, count)
     else:  # not text: validation says so below
         variations = [Variation(prompt, neg_prompt)]
-    jobs: list[GenerationParams] = []
+    jobs: list[Any] = []
     for variation in variations:
-        batch = _seeded(catalog, count, variation.prompt, model_id, variation.neg_prompt, settings)
+        if kind is not None:
+            batch = _lora_seeded(kind, count, variation.prompt, strength, settings)
+        else:
+            batch = _seeded(
+                catalog, count, variation.prompt, model_id, variation.neg_prompt, settings
+            )
         jobs += [with_templates(job, prompt, neg_prompt) for job in batch]
     if notes:
         jobs = [job.with_notes(**notes) for job in jobs]
@@ -141,7 +155,7 @@ def plan_images(
 
 
 def _styled(catalog: ModelCatalog, style: Any, prompt: Any, neg_prompt: Any, model_id: Any):
-    model = catalog.find(model_id)
+    model = with_loras(catalog).find(model_id)
     takes_negative = model.takes_negative_prompt if model else True
     check_length(prompt, "prompt")  # before the style's template makes it longer
     check_length(neg_prompt, "negative prompt")
@@ -171,6 +185,29 @@ def _seeded(
     ]
 
 
+def _lora_seeded(
+    kind: WorkflowKind, count: int, prompt: Any, strength: Any, settings: dict[str, Any]
+) -> list[WorkflowJob]:
+    """count FLUX-LoRA jobs of the generator's settings (guidance is not the miner's): a fixed
+    seed s gives s, s+1, ...; -1 gives each its own."""
+    values = {name: settings.get(alias) for name, alias in GENERATOR_NAMES.items()}
+    values[STRENGTH.name] = strength
+    first = kind.prepare(prompt, **values)
+    seed = values["noise_seed"]
+    if seed is None or seed == "" or float(seed) == -1:
+        return [first] + [kind.prepare(prompt, **values) for _ in range(1, count)]
+    highest = next(int(s.maximum) for s in kind.settings if s.name == "noise_seed")
+    if first.values["noise_seed"] + count - 1 > highest:
+        raise InvalidRequestError(
+            f"With {count} images the seed must be at most {highest - count + 1} "
+            "(each image uses the next seed)."
+        )
+    return [
+        replace(first, values={**first.values, "noise_seed": first.values["noise_seed"] + i})
+        for i in range(count)
+    ]
+
+
 def plan_grid_request(catalog: ModelCatalog, **request: Any) -> Plan:
     """A compare grid: one job per cell, row-major (compare.plan_grid's arguments)."""
     grid = plan_grid(catalog, **request)
@@ -192,7 +229,7 @@ def plan_enhance(
     **levels: Any,
 ) -> Plan:
     """An enhancement: no image, but one unit of the rate limit (the LLM is paid for too)."""
-    model = catalog.get(str(model_id or ""))
+    model = with_loras(catalog).get(str(model_id or ""))
     request = check_request(
         description,
         family=model.family,

@@ -157,6 +157,9 @@ def with_templates(job: GenerationParams, prompt: Any, neg_prompt: Any) -> Gener
     if isinstance(prompt, str) and prompt != job.prompt and count_variations(prompt) > 1:
         notes["prompt_template"] = prompt
     negative = neg_prompt if isinstance(neg_prompt, str) else ""
-    if negative != job.neg_prompt and count_variations(negative, "negative prompt") > 1:
+    if (
+        negative != getattr(job, "neg_prompt", "")
+        and count_variations(negative, "negative prompt") > 1
+    ):
         notes["neg_prompt_template"] = negative
     return job.with_notes(**notes) if notes else job

@@ -245,6 +245,7 @@ def generate_inputs(draw) -> dict:
         "seed": draw(st.integers(-1, 2**53 - 9)),
         "num_images": draw(st.integers(1, 3)),
         "api_key": "",
+        "strength_model": draw(st.floats(0, 1)),
     }
     wild = {
         "prompt": SENDABLE_TEXT,
@@ -255,6 +256,7 @@ def generate_inputs(draw) -> dict:
         "num_iterations": JSON_NUMBERS,
         "guidance_scale": JSON_NUMBERS,
         "seed": JSON_NUMBERS,
+        "strength_model": JSON_NUMBERS,
         "num_images": st.one_of(
             st.integers(-2, 10), st.sampled_from([1.0, 1.5, "2", "two", None, "", [1]])
         ),

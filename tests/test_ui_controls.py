@@ -80,13 +80,13 @@ def test_cost_line_gives_a_hint_for_out_of_range_input(studio, args):
 
 
 def test_flux_hides_the_negative_prompt(studio):
-    neg_prompt, lora_row, _ = model_shown(studio.catalogs, FLUX)
+    neg_prompt, lora_row, *_ = model_shown(studio.catalogs, FLUX)
     assert neg_prompt == {"visible": False, "__type__": "update"}  # a visibility, never a value
     assert lora_row["visible"] is False
 
 
 def test_sdxl_shows_the_negative_prompt(studio):
-    neg_prompt, lora_row, _ = model_shown(studio.catalogs, SDXL)
+    neg_prompt, lora_row, *_ = model_shown(studio.catalogs, SDXL)
     assert neg_prompt["visible"] is True
     assert lora_row["visible"] is False
 
@@ -95,7 +95,7 @@ def test_sdxl_shows_the_negative_prompt(studio):
     ("model_id", "trigger"), [(FLUX_LORA, "heuristai logo"), (SD15_LORA, "magusdevon")]
 )
 def test_lora_shows_trigger_words_and_keywords(studio, model_id, trigger):
-    _, lora_row, lora_help = model_shown(studio.catalogs, model_id)
+    _, lora_row, lora_help, *_ = model_shown(studio.catalogs, model_id)
     assert lora_row["visible"] is True
     assert trigger in lora_help["value"]
     assert "Recommended keywords" in lora_help["value"]
@@ -110,19 +110,46 @@ def test_model_bounds_set_the_maxima_and_change_only_sizes_above_them(studio):
 
 
 def test_unknown_model_changes_nothing(studio):
-    assert [changed(u) for u in model_shown(studio.catalogs, "no-such-model")[::2]] == [{}, {}]
-    assert [changed(u) for u in model_picked(studio.catalogs, "no-such-model")] == [{}] * 7
+    assert [changed(u) for u in model_shown(studio.catalogs, "no-such-model")[::2]] == [{}] * 3
+    assert [changed(u) for u in model_picked(studio.catalogs, "no-such-model")] == [{}] * 8
 
 
 def test_picking_a_model_applies_every_recommended_setting_in_one_update(studio):
-    width, height, steps, guidance, neg_prompt, lora_row, _ = model_picked(
+    width, height, steps, guidance, strength, neg_prompt, lora_row, _ = model_picked(
         studio.catalogs, "PepeXL"
     )
     assert (width["value"], height["value"]) == (680, 1024)
     assert (width["maximum"], height["maximum"]) == (1024, 1024)
+    assert (width["minimum"], width["step"]) == (64, 8)
     assert (steps["value"], guidance["value"]) == (20, 5.0)
+    assert guidance["visible"] is True and strength["visible"] is False
     assert neg_prompt["value"] == "(worst quality: 1.4), bad quality, nsfw"
     assert neg_prompt["visible"] is True and lora_row["visible"] is True
+
+
+def test_picking_a_workflow_flux_lora_applies_its_own_settings(studio):
+    width, height, steps, guidance, strength, neg_prompt, lora_row, _ = model_picked(
+        studio.catalogs, "flux-lora:gecko"
+    )
+    assert [width[k] for k in ("value", "minimum", "maximum", "step")] == [1024, 512, 2048, 64]
+    assert [height[k] for k in ("value", "minimum", "maximum", "step")] == [1024, 512, 2048, 64]
+    assert steps["value"] == 15
+    assert guidance["visible"] is False  # the miner takes no guidance: not shown, not sent
+    assert strength == {"value": 1, "visible": True, "__type__": "update"}
+    assert neg_prompt["visible"] is False and lora_row["visible"] is False
+    assert model_shown(studio.catalogs, "flux-lora:gecko")[3:] == (
+        {"visible": False, "__type__": "update"},
+        {"visible": True, "__type__": "update"},
+    )
+
+
+def test_the_cost_line_prices_a_workflow_flux_lora_at_its_credits_page_price(studio):
+    line = cost_line(studio.catalogs, "flux-lora:gecko", 1024, 512, 10, 4, "a {cat|dog}")
+    # 0.5 credits per 1024x1024 image at 20 steps: half the pixels, half the steps.
+    assert credit_figures(line) == [0.125, 1.0]
+    assert "2 variations × 4 images = 8 images" in line and "FLUX LoRA, 1024×512, 10 steps" in line
+    refused = cost_line(studio.catalogs, "flux-lora:gecko", 1000, 512, 10, 1)
+    assert "not runnable" in refused and "nearest are 960 and 1024" in refused
 
 
 def test_picking_flux_clears_and_hides_the_negative_prompt(studio):

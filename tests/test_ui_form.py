@@ -24,13 +24,42 @@ def test_apply_settings_restores_every_field(studio):
         "seed": 1234,
         "job_id": "heurist-ui-x",
     }
-    *updates, count, style = apply_settings(studio.catalogs, record)
+    *updates, count, style, strength = apply_settings(studio.catalogs, record)
     assert len(updates) == len(SETTING_FIELDS)
     restored = {key: update["value"] for key, update in zip(SETTING_FIELDS, updates, strict=True)}
     assert restored == {key: record[key] for key in SETTING_FIELDS}
     assert updates[SETTING_FIELDS.index("width")]["maximum"] == 2048
     assert style["value"] == "None"  # the restored prompt is the one sent, style included
     assert count["value"] == 1  # a record without its batch's count is one image
+    assert changed(strength) == {}  # a FLUX LoRA's only
+
+
+def test_apply_settings_restores_a_flux_lora_record_with_its_bounds(studio):
+    record = {  # as a FLUX-LoRA job records itself (jobkinds.WorkflowJob.record)
+        "kind": "flux-lora:wsb",
+        "model_id": "FLUX LoRA · wsb",
+        "prompt": "a logo",
+        "width": 640,
+        "height": 1536,
+        "steps": 9,
+        "num_iterations": 9,
+        "noise_seed": 77,
+        "seed": 77,
+        "strength_model": 0.35,
+        "job_id": "flux-lora-x",
+    }
+    by_key = dict(zip(FORM_FIELDS, apply_settings(studio.catalogs, record), strict=True))
+    assert by_key["model_id"]["value"] == "flux-lora:wsb"
+    assert by_key["num_iterations"]["value"] == 9 and by_key["seed"]["value"] == 77
+    assert by_key["strength_model"]["value"] == 0.35
+    width = by_key["width"]
+    assert (width["value"], width["minimum"], width["maximum"], width["step"]) == (
+        640,
+        512,
+        2048,
+        64,
+    )
+    assert changed(by_key["guidance_scale"]) == {}  # not the miner's: left as it is
 
 
 def test_apply_settings_keeps_the_current_model_when_unknown_and_warns(studio):

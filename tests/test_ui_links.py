@@ -37,7 +37,13 @@ def test_apply_link_updates_the_form_in_order(studio, recwarn):
     updates = apply_link(studio.catalogs, {"prompt": "a fox", "model": FLUX, "height": "2048"})
     by_name = dict(zip(FORM_FIELDS, updates, strict=True))
     assert by_name["prompt"]["value"] == "a fox" and by_name["model_id"]["value"] == FLUX
-    assert by_name["height"] == {"value": 2048, "maximum": 2048, "__type__": "update"}
+    assert by_name["height"] == {
+        "value": 2048,
+        "minimum": 64,
+        "maximum": 2048,
+        "step": 8,
+        "__type__": "update",
+    }
     assert by_name["style"]["value"] == "None" and changed(by_name["num_images"]) == {}
 
 
@@ -51,3 +57,29 @@ def test_a_link_carries_the_style_and_the_count_of_a_record(studio):
     assert ignored == [] and settings["style"] == "Anime" and settings["num_images"] == 4
     _, ignored = settings_from_query(studio.catalogs, {"style": "Nope", "images": "9"})
     assert ignored == ["style 'Nope' (not a style here)", "images '9' (1 to 8)"]
+
+
+def test_a_flux_lora_records_link_opens_it_with_its_strength(studio):
+    record = {
+        "kind": "flux-lora:wsb",
+        "model_id": "FLUX LoRA · wsb",
+        "prompt": "a logo",
+        "width": 768,
+        "height": 512,
+        "steps": 9,
+        "num_iterations": 9,
+        "noise_seed": 5,
+        "seed": 5,
+        "strength_model": 0.4,
+        "job_id": "x",
+    }
+    query = {name: values[0] for name, values in parse_qs(record_query(record)).items()}
+    assert query["model"] == "flux-lora:wsb" and query["strength_model"] == "0.4"
+    settings, ignored = settings_from_query(studio.catalogs, query)
+    assert ignored == []
+    assert settings["model_id"] == "flux-lora:wsb" and settings["strength_model"] == 0.4
+    assert (settings["width"], settings["num_iterations"], settings["seed"]) == (768, 9, 5)
+    too_small = {"model": "flux-lora:wsb", "width": "256", "strength_model": "3"}
+    settings, ignored = settings_from_query(studio.catalogs, too_small)
+    assert "width" not in settings and "strength_model" not in settings
+    assert ignored == ["width '256' (512 to 2048)", "strength_model '3' (0 to 1)"]

@@ -35,6 +35,7 @@ PARAMETERS = (
     "seed",
     "num_images",
     "api_key",
+    "strength_model",  # a FLUX LoRA's (flux-lora:<lora>); other models ignore it
 )
 
 
@@ -51,6 +52,7 @@ def generate_arguments(**overrides: Any) -> dict[str, Any]:
         "seed": -1,
         "num_images": 1,
         "api_key": "",
+        "strength_model": 1,
         **overrides,
     }
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from ..generator_models import LORA_MODELS
 from . import (
     compare,
     flux_lora,
@@ -55,7 +56,9 @@ def build(studio: Studio) -> gr.Blocks:
                     top = generate.render_top()
                 with gr.Column(min_width=0, elem_id="studio-results"):
                     shown = results.render()
-                    past = history.render(studio.catalog.names)
+                    past = history.render(
+                        [*studio.catalog.names, *(lora.label for lora in LORA_MODELS)]
+                    )
                 with gr.Column(min_width=0, elem_id="studio-settings"):
                     generator = generate.render(studio, top)
                     api_key = api_key or key.render(has_key)

@@ -12,16 +12,13 @@ from ..catalog import CatalogStore, ModelCatalog, ModelInfo
 from ..cost import Price
 from ..errors import HeuristError
 from ..fields import BY_NAME
-from ..params import (
-    MIN_SIZE,
-    MINER_MAX_STEPS,
-    SIZE_STEP,
-)
+from ..generator_models import STRENGTH, job_settings, lora_kind, size_rule, with_loras
+from ..params import MINER_MAX_STEPS
 from ..plan import plan_images
 from ..prompt_help import NO_STYLE
 from .errors import inform
 from .markup import as_text
-from .words import setting_label, words
+from .words import setting_help, setting_label, words
 
 C = TypeVar("C", bound=gr.components.Component)
 
@@ -102,7 +99,7 @@ def model_picker(catalog: ModelCatalog, start: ModelInfo) -> tuple[gr.Dropdown, 
     with gr.Row():
         model = gr.Dropdown(
             label=setting_label(BY_NAME["model_id"]),
-            choices=model_choices(catalog),
+            choices=model_choices(with_loras(catalog)),
             value=start.name,
             allow_custom_value=True,
             scale=5,
@@ -138,6 +135,21 @@ def sampling_controls(start: ModelInfo) -> tuple[gr.Slider, gr.Slider]:
         steps = setting_slider("num_iterations", d.num_iterations)
         guidance = setting_slider("guidance_scale", d.guidance_scale)
     return steps, guidance
+
+
+def strength_slider(start: ModelInfo) -> gr.Slider:
+    """The LoRA strength (generator_models.STRENGTH), shown only for a FLUX LoRA."""
+    return raw_input(
+        gr.Slider(
+            STRENGTH.minimum,
+            STRENGTH.maximum,
+            value=STRENGTH.default,
+            step=STRENGTH.step,
+            label=setting_label(STRENGTH),
+            info=setting_help(STRENGTH),
+            visible=lora_kind(start.name) is not None,
+        )
+    )
 
 
 def seed_control() -> tuple[gr.Number, gr.Button]:
@@ -183,6 +195,18 @@ def model_choices(catalog: ModelCatalog) -> list[tuple[str, str]]:
     return [(model.label, model.name) for model in catalog]
 
 
+def generator_models(catalogs: CatalogStore) -> ModelCatalog:
+    """The generator's models now: the catalogue's, then the FLUX LoRAs."""
+    return with_loras(catalogs.current)
+
+
+def size_update(model: ModelInfo, name: str, **update: Any) -> Any:
+    """A width or height slider's update with the model's bounds and step."""
+    minimum, step = size_rule(model)
+    maximum = getattr(model.defaults, f"max_{name}")
+    return gr.update(minimum=minimum, maximum=maximum, step=step, **update)
+
+
 def format_credits(value: float) -> str:
     return f"{value:.2f}" if value >= 0.1 else f"{value:.3f}"
 
@@ -200,7 +224,7 @@ def cost_line(
 ) -> str:
     """The live estimate of the plan Generate would run, at Heurist's current prices in credits
     and dollars, per image and in all (or the refusal); the seed document's unit as a note."""
-    model = catalogs.current.find(model_id)
+    model = generator_models(catalogs).find(model_id)
     if model is None:
         return "Cost: pick a model to see the estimate."
     text = prompt if isinstance(prompt, str) and prompt.strip() else "-"
@@ -218,14 +242,20 @@ def cost_line(
         )
     except HeuristError as error:
         return f"Cost: **not runnable**: {as_text(error)}"
-    first, images = plan.jobs[0], len(plan.jobs)
+    first, images = job_settings(plan.jobs[0]), len(plan.jobs)
     styled = f", style {as_text(style)}" if style and style != NO_STYLE else ""
+    kind = lora_kind(model.name)
+    note = (
+        f"{kind.price_note}"
+        if kind
+        else f"{format_credits(plan.credits / images)} per image "
+        "in the seed document's standard unit"
+    )
     return (
         f"**≈ {Price(plan.price.credits / images)}** per image · **{plan.price}** for "
-        f"{plan.summary} ({model.kind}, {first.width}×{first.height}, "
-        f"{first.num_iterations} steps{styled})  \n"
-        f"<small>{PRICE_NOTE}; {format_credits(plan.credits / images)} per image in the seed "
-        "document's standard unit.</small>"
+        f"{plan.summary} ({model.kind}, {first['width']}×{first['height']}, "
+        f"{first['num_iterations']} steps{styled})  \n"
+        f"<small>{PRICE_NOTE}; {note}.</small>"
     )
 
 
@@ -239,32 +269,39 @@ def steps_note(steps: Any) -> Any:
 
 
 def model_shown(catalogs: CatalogStore, model_id: Any) -> tuple:
-    """What the model shows, never a value: negative prompt or not, its LoRA help.
+    """What the model shows, never a value: negative prompt or not, its LoRA help, guidance
+    or (a FLUX LoRA, whose miner takes no guidance) the LoRA strength.
 
     Runs on every change of the model, a restore's included: the values are the restore's.
+    For (negative prompt, LoRA row, LoRA help, guidance, strength).
     """
-    model = catalogs.current.find(model_id)
+    model = generator_models(catalogs).find(model_id)
     if model is None:
-        return gr.update(), gr.update(visible=False), gr.update()
+        return gr.update(), gr.update(visible=False), gr.update(), gr.update(), gr.update()
+    workflow = lora_kind(model.name) is not None
     return (
         gr.update(visible=model.takes_negative_prompt),
         gr.update(visible=model.is_lora and bool(model.autofill or model.recommend)),
         gr.update(value=lora_help(model)),
+        gr.update(visible=not workflow),
+        gr.update(visible=workflow),
     )
 
 
 def model_bounds(catalogs: CatalogStore, model_id: Any, width: Any, height: Any) -> tuple:
-    """The size sliders' maxima for the model; a value only where it is above them."""
-    model = catalogs.current.find(model_id)
+    """The size sliders' bounds and step for the model; a value only where it is outside them."""
+    model = generator_models(catalogs).find(model_id)
     if model is None:
         return gr.update(), gr.update()
-    d = model.defaults
+    minimum = size_rule(model)[0]
 
-    def bound(value: Any, maximum: int) -> Any:
-        above = _int_or(value, 0) > maximum
-        return gr.update(maximum=maximum, **({"value": maximum} if above else {}))
+    def bound(value: Any, name: str) -> Any:
+        maximum = getattr(model.defaults, f"max_{name}")
+        number = _int_or(value, minimum)
+        clamped = min(max(number, minimum), maximum)
+        return size_update(model, name, **({"value": clamped} if clamped != number else {}))
 
-    return bound(width, d.max_width), bound(height, d.max_height)
+    return bound(width, "width"), bound(height, "height")
 
 
 def lora_help(model: ModelInfo) -> str:
@@ -283,18 +320,19 @@ def model_picked(catalogs: CatalogStore, model_id: Any) -> tuple:
     """A model picked by the user: its recommended size (and bounds), steps, guidance and
     negative prompt, and what it shows; one update, so no other event races it.
 
-    For (width, height, steps, guidance, negative prompt, LoRA row, LoRA help).
+    For (width, height, steps, guidance, LoRA strength, negative prompt, LoRA row, LoRA help).
     """
-    model = catalogs.current.find(model_id)
+    model = generator_models(catalogs).find(model_id)
     if model is None:
-        return (gr.update(),) * 7
+        return (gr.update(),) * 8
     d = model.defaults
-    _, lora_row, lora_text = model_shown(catalogs, model_id)
+    _, lora_row, lora_text, guidance, strength = model_shown(catalogs, model_id)
     return (
-        gr.update(value=d.width, maximum=d.max_width),
-        gr.update(value=d.height, maximum=d.max_height),
+        size_update(model, "width", value=d.width),
+        size_update(model, "height", value=d.height),
         gr.update(value=d.num_iterations),
-        gr.update(value=d.guidance_scale),
+        gr.update(value=d.guidance_scale, **guidance),
+        gr.update(value=STRENGTH.default, **strength),
         gr.update(value=d.neg_prompt or "", visible=model.takes_negative_prompt),
         lora_row,
         lora_text,
@@ -303,7 +341,7 @@ def model_picked(catalogs: CatalogStore, model_id: Any) -> tuple:
 
 def insert_trigger(catalogs: CatalogStore, prompt: str, model_id: Any) -> str:
     """The prompt with the LoRA's trigger words in front, once."""
-    model = catalogs.current.find(model_id)
+    model = generator_models(catalogs).find(model_id)
     prompt = prompt or ""
     if model is None or not model.autofill or model.autofill.lower() in prompt.lower():
         return prompt
@@ -313,18 +351,19 @@ def insert_trigger(catalogs: CatalogStore, prompt: str, model_id: Any) -> str:
 def aspect_size(ratio: float, model: ModelInfo) -> tuple[int, int]:
     """A size of the given aspect ratio with about the model's default pixel count."""
     d = model.defaults
+    minimum, step = size_rule(model)
     area = d.width * d.height
     width = min(math.sqrt(area * ratio), d.max_width)
     height = min(width / ratio, d.max_height)
     width = height * ratio
     return (
-        max(MIN_SIZE, int(width) // SIZE_STEP * SIZE_STEP),
-        max(MIN_SIZE, int(height) // SIZE_STEP * SIZE_STEP),
+        max(minimum, int(width) // step * step),
+        max(minimum, int(height) // step * step),
     )
 
 
 def aspect_sizes(catalogs: CatalogStore, preset: str, model_id: Any) -> tuple:
-    model = catalogs.current.find(model_id)
+    model = generator_models(catalogs).find(model_id)
     if model is None or preset not in ASPECT_PRESETS:
         return gr.update(), gr.update()
     width, height = aspect_size(ASPECT_PRESETS[preset], model)
@@ -333,12 +372,12 @@ def aspect_sizes(catalogs: CatalogStore, preset: str, model_id: Any) -> tuple:
 
 def current_models(catalogs: CatalogStore) -> Any:
     """The dropdown's choices from the catalogue as it is now (no network)."""
-    return gr.update(choices=model_choices(catalogs.current))
+    return gr.update(choices=model_choices(generator_models(catalogs)))
 
 
 def refresh_models(catalogs: CatalogStore, model_id: Any) -> Any:
     """Fetch the model list now; keep the chosen model if it is still offered."""
-    catalog = catalogs.refresh()
+    catalog = with_loras(catalogs.refresh())
     value = model_id if model_id in catalog else catalog.default_model().name
     inform(REFRESH_NOTES[catalog.source])
     return gr.update(choices=model_choices(catalog), value=value)

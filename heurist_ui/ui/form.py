@@ -10,6 +10,7 @@ import gradio as gr
 
 from ..batch import MAX_IMAGES
 from ..catalog import CatalogStore, ModelCatalog
+from ..generator_models import STRENGTH, generator_values, size_rule, with_loras
 from ..params import SETTING_FIELDS
 from ..prompt_help import NO_STYLE, style_names
 from .errors import warn
@@ -21,8 +22,8 @@ SAVE_FORM_JS = f"""
 # What a record notes of the form beyond the settings sent, so a restore brings the form back
 # as it was: the prompts as typed (before a style wrapped them), the style, the image count.
 FORM_NOTES = ("form_prompt", "form_neg_prompt", "style", "images")
-# Every name a form's values go by, in Form.saved order.
-FORM_FIELDS = (*SETTING_FIELDS, "num_images", "style")
+# Every name a form's values go by, in Form.saved order: the LoRA strength last (FLUX LoRAs).
+FORM_FIELDS = (*SETTING_FIELDS, "num_images", "style", STRENGTH.name)
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,23 @@ class Form:
     seed: gr.Number
     num_images: gr.Slider
     style: gr.Dropdown
+    strength_model: gr.Slider  # shown for FLUX LoRAs only
 
     @property
     def settings(self) -> list[Any]:
         """The setting components in SETTING_FIELDS order: the order of /generate's inputs."""
         return [getattr(self, name) for name in SETTING_FIELDS]
+
+    @property
+    def recommended(self) -> list[Any]:
+        """What picking a model sets to its recommended values (controls.model_picked)."""
+        return [
+            self.width,
+            self.height,
+            self.num_iterations,
+            self.guidance_scale,
+            self.strength_model,
+        ]
 
     @property
     def saved(self) -> list[Any]:
@@ -76,6 +89,7 @@ def form_values(record: Any) -> dict[str, Any]:
         return {}
     typed = record.get("form_prompt") is not None
     values = {name: record.get(name) for name in SETTING_FIELDS}
+    values.update(generator_values(record))  # a FLUX LoRA's: its model, steps, seed, strength
     for name in ("prompt", "neg_prompt"):
         as_typed = record.get(f"form_{name}") if typed else None
         values[name] = (
@@ -98,23 +112,30 @@ def apply_settings(catalogs: CatalogStore, settings: Any) -> tuple:
     Every field the record gives is set, with the model's size bounds; the rest are left alone.
     """
     values = form_values(settings)
-    model = catalogs.current.find(values.get("model_id"))
+    model = with_loras(catalogs.current).find(values.get("model_id"))
     if values.get("model_id") and model is None:
         warn(
             f"Model {str(values['model_id'])[:60]!r} is not offered by Heurist now: the "
             "current model was kept."
         )
-    maxima = (
-        {"width": model.defaults.max_width, "height": model.defaults.max_height} if model else {}
-    )
+    bounds = {}
+    if model:
+        minimum, step = size_rule(model)
+        bounds = {
+            name: {
+                "minimum": minimum,
+                "maximum": getattr(model.defaults, f"max_{name}"),
+                "step": step,
+            }
+            for name in ("width", "height")
+        }
 
     def update(name: str) -> Any:
         if name == "model_id":
             return gr.update(value=model.name) if model else gr.update()
         if name not in values:
-            return gr.update()
-        bound = {"maximum": maxima[name]} if name in maxima else {}
-        return gr.update(value=values[name], **bound)
+            return gr.update(**bounds.get(name, {}))
+        return gr.update(value=values[name], **bounds.get(name, {}))
 
     return tuple(update(name) for name in FORM_FIELDS)
 
@@ -135,7 +156,7 @@ def restore_form_js(catalog: ModelCatalog) -> str:
   try {{ saved = JSON.parse(localStorage.getItem("{FORM_STORAGE}") || "null"); }} catch (e) {{}}
   if (location.search.length > 1) return current;  // a link's settings come instead
   if (!Array.isArray(saved) || saved.length !== current.length) return current;
-  const models = {json.dumps(catalog.names)};
+  const models = {json.dumps(with_loras(catalog).names)};
   if (!models.includes(saved[{FORM_FIELDS.index("model_id")}])) return current;
   return saved.map((value, i) => (value === null || value === undefined ? current[i] : value));
 }}

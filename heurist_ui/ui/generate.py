@@ -11,6 +11,7 @@ import gradio as gr
 
 from ..errors import HeuristError
 from ..fields import BY_NAME
+from ..generator_models import STRENGTH
 from ..params import SETTING_FIELDS
 from ..plan import Plan, plan_images
 from ..prompt_help import NO_STYLE
@@ -25,6 +26,7 @@ from .studio import Studio, bind
 from .words import setting_label, words
 
 PRIVATE = {"api_visibility": "private"}
+PLANNED = (*SETTING_FIELDS, STRENGTH.name)  # what plan_images takes of the form
 # The cost line is filled as the page is built; this marks the form restored and bounded.
 FORM_LOADED_JS = "() => { document.body.dataset.formLoaded = 'yes'; }"
 INSTANT = {"queue": False, "show_progress": "hidden", **PRIVATE}
@@ -90,6 +92,7 @@ def render(studio: Studio, top: Top) -> Generator:
     with gr.Accordion(words("group.size"), open=True, elem_id="size-group"):
         width, height, aspect, swap = controls.size_controls(catalog, start)
         steps, guidance = controls.sampling_controls(start)
+        strength = controls.strength_slider(start)
         with gr.Row():
             seed, dice = controls.seed_control()
             count = controls.setting_slider("num_images", 1, scale=4)
@@ -108,7 +111,9 @@ def render(studio: Studio, top: Top) -> Generator:
         examples = prompt_help.render_examples(start)
     llm, levels, must_include = prompt_help.render_enhance_settings(catalog)
     link = gr.Button(words("link_settings"), size="sm")
-    form = Form(top.prompt, neg_prompt, model, width, height, steps, guidance, seed, count, style)
+    form = Form(
+        top.prompt, neg_prompt, model, width, height, steps, guidance, seed, count, style, strength
+    )
     help_ = prompt_help.PromptHelp(
         top.enhance, top.restore, llm, levels, must_include, gr.State(None), examples, sent
     )
@@ -153,16 +158,21 @@ def wire_form(demo: gr.Blocks, studio: Studio, panel: Generator) -> None:
         panel.cost,
         **INSTANT,
     )
-    shown = [form.neg_prompt, panel.lora_row, panel.lora_help]
+    helps = [panel.lora_row, panel.lora_help]
     # Picking a model sets its recommended values, in one update; any other change of the
     # model (a restore, a reload) only shows or hides what the model calls for.
     form.model_id.input(
         partial(controls.model_picked, catalogs),
         form.model_id,
-        [form.width, form.height, form.num_iterations, form.guidance_scale, *shown],
+        [*form.recommended, form.neg_prompt, *helps],
         **INSTANT,
     )
-    form.model_id.change(partial(controls.model_shown, catalogs), form.model_id, shown, **INSTANT)
+    form.model_id.change(
+        partial(controls.model_shown, catalogs),
+        form.model_id,
+        [form.neg_prompt, *helps, form.guidance_scale, form.strength_model],
+        **INSTANT,
+    )
     form.num_iterations.change(
         controls.steps_note, form.num_iterations, form.num_iterations, **INSTANT
     )
@@ -207,13 +217,14 @@ def wire_run(
     """Generate (button, or Enter in the prompt) runs a batch, joining any still running; Stop
     ends them all. /generate, for API callers, runs one batch per call. Returns the event that
     ends a page's batch, to chain on."""
-    inputs = [*panel.form.settings, panel.form.num_images, api_key]
+    form = panel.form
+    inputs = [*form.settings, form.num_images, api_key, form.strength_model]
     outputs = [results.gallery, results.records]
     limits = {"concurrency_limit": studio.concurrency, "concurrency_id": "generate"}
     run = gr.on(
-        [panel.generate.click, panel.form.prompt.submit],
+        [panel.generate.click, form.prompt.submit],
         page_handler(studio, pages),
-        [*inputs, panel.form.style, panel.help.enhanced],
+        [*inputs, form.style, panel.help.enhanced],
         outputs,
         trigger_mode="multiple",  # a second Generate starts a second batch at once
         show_progress="full",
@@ -234,7 +245,9 @@ def wire_run(
         inputs,
         outputs,
         api_name="generate",
-        api_description="Generate images; returns the gallery and one record per image.",
+        api_description="Generate images; returns the gallery and one record per image. "
+        "model_id 'flux-lora:<lora>' runs a FLUX LoRA (strength_model 0-1; no negative "
+        "prompt or guidance).",
         **limits,
     )
     return shown
@@ -271,11 +284,12 @@ async def generate_images(
     seed: float,
     num_images: float,
     api_key: str | None = None,
+    strength_model: float | None = None,
     request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
     progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's injection idiom)
 ) -> AsyncIterator[View]:
     """Generate num_images images as parallel jobs, streaming each into the gallery."""
-    settings = {name: value for name, value in locals().items() if name in SETTING_FIELDS}
+    settings = {name: value for name, value in locals().items() if name in PLANNED}
     plan, key = plan_batch(studio, api_key, num_images, request, **settings)
     batch = Batch(len(plan.jobs))
     async for view in stream_batch(studio, batch, plan.jobs, key, progress, batch.view):
@@ -297,12 +311,13 @@ def page_handler(studio: Studio, pages: PageBatches) -> Callable[..., AsyncItera
         seed: float,
         num_images: float,
         api_key: str,
+        strength_model: float | None = None,
         style: str = NO_STYLE,
         enhanced: Any = None,
         request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's injection idiom)
     ) -> AsyncIterator[View]:
-        settings = {name: value for name, value in locals().items() if name in SETTING_FIELDS}
+        settings = {name: value for name, value in locals().items() if name in PLANNED}
         notes = help_notes(prompt, style, enhanced, neg_prompt, num_images)
         plan, key = plan_batch(
             studio, api_key, num_images, request, style=style, notes=notes, **settings

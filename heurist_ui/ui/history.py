@@ -12,6 +12,7 @@ import gradio as gr
 
 from ..bundled import IMAGE_GONE_PNG
 from ..catalog import CatalogStore
+from ..generator_models import STRENGTH
 from ..params import SETTING_FIELDS
 from ..pngfile import find_saved
 from .errors import inform
@@ -25,6 +26,7 @@ HISTORY_STORAGE = "heurist_ui_history"
 HISTORY_SECRET = "heurist_ui-history"
 HISTORY_FIELDS = (
     *SETTING_FIELDS,
+    STRENGTH.name,  # a FLUX LoRA's
     "prompt_template",
     "neg_prompt_template",
     *FORM_NOTES,

@@ -16,14 +16,18 @@ import gradio as gr
 from ..catalog import CatalogStore
 from ..errors import HeuristError
 from ..fields import BY_NAME, COUNT, MAX_IMAGES, SETTINGS
+from ..generator_models import STRENGTH, size_rule, with_loras
 from ..params import MAX_PROMPT_CHARS, check_seed
 from ..prompt_help import NO_STYLE, style_names
 from .errors import warn
 from .form import FORM_FIELDS, form_values
 
 # Query names, short and readable, for each of the form's values (FORM_FIELDS): the settings'
-# and the count's as declared in fields.py, and the style.
-QUERY_NAMES = {s.name: s.query for s in (*SETTINGS, COUNT)} | {"style": "style"}
+# and the count's as declared in fields.py, the style, and a FLUX LoRA's strength.
+QUERY_NAMES = {s.name: s.query for s in (*SETTINGS, COUNT)} | {
+    "style": "style",
+    STRENGTH.name: STRENGTH.name,
+}
 # A link for another tab names it (?tab=video&...); one without fills the generator's form.
 TAB_QUERY = "tab"
 # Opens the tab a link names, in the browser: a Tabs update from the server would cost every
@@ -71,7 +75,7 @@ def settings_from_query(catalogs: CatalogStore, query: Any) -> tuple[dict[str, A
     values = {name: query.get(query_name) for name, query_name in QUERY_NAMES.items()}
     values = {name: value for name, value in values.items() if value not in (None, "")}
     settings, ignored = {}, []
-    model = catalogs.current.find(values.get("model_id"))
+    model = with_loras(catalogs.current).find(values.get("model_id"))
     if "model_id" in values and model is None:
         ignored.append(f"model {values['model_id'][:40]!r} (not offered now)")
     elif model is not None:
@@ -87,6 +91,9 @@ def settings_from_query(catalogs: CatalogStore, query: Any) -> tuple[dict[str, A
         for s in SETTINGS
         if s.kind in ("size", "int", "float") and s.name != "seed"
     }
+    if model is not None:  # a FLUX LoRA's sizes start higher
+        for name in ("width", "height"):
+            limits[name] = (size_rule(model)[0], limits[name][1])
     for name, (low, high) in limits.items():
         if name in values:
             number = _number(values[name])
@@ -106,6 +113,11 @@ def settings_from_query(catalogs: CatalogStore, query: Any) -> tuple[dict[str, A
             settings["num_images"] = int(images)
         else:
             ignored.append(f"images {values['num_images'][:20]!r} (1 to {MAX_IMAGES})")
+    if STRENGTH.name in values:
+        try:
+            settings[STRENGTH.name] = STRENGTH.check(values[STRENGTH.name])
+        except HeuristError:
+            ignored.append(f"{STRENGTH.name} {values[STRENGTH.name][:20]!r} (0 to 1)")
     if "seed" in values:
         try:
             settings["seed"] = check_seed(values["seed"])
@@ -134,9 +146,11 @@ def apply_link(catalogs: CatalogStore, query: Any) -> tuple:
         elif name not in settings:
             updates.append(gr.update())
         elif name in ("width", "height") and "model_id" in settings:
-            model = catalogs.current.get(settings["model_id"])
-            maximum = model.defaults.max_width if name == "width" else model.defaults.max_height
-            updates.append(gr.update(value=settings[name], maximum=maximum))
+            model = with_loras(catalogs.current).get(settings["model_id"])
+            minimum, step = size_rule(model)
+            maximum = getattr(model.defaults, f"max_{name}")
+            bounds = {"minimum": minimum, "maximum": maximum, "step": step}
+            updates.append(gr.update(value=settings[name], **bounds))
         else:
             updates.append(gr.update(value=settings[name]))
     return tuple(updates)

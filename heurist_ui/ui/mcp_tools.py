@@ -22,6 +22,7 @@ from ..cost import estimate_credits
 from ..enhance import LEVEL_NAMES
 from ..errors import HeuristError
 from ..fields import COUNT, SETTINGS
+from ..generator_models import LORA_MODELS, STRENGTH, job_settings, size_rule, with_loras
 from ..plan import Plan, plan_images
 from ..preview import contact_sheet
 from .errors import user_error
@@ -51,7 +52,7 @@ def hide_from_mcp(fn: Callable) -> Callable:
 
 def wire(studio: Studio) -> None:
     """Register the tools as API endpoints on hidden components."""
-    names = studio.catalog.names
+    names = with_loras(studio.catalog).names
     with gr.Column(visible=False):
         prompt = gr.Textbox(label="prompt")
         model = gr.Dropdown(names, value=studio.catalog.default_model().name, label="model")
@@ -61,6 +62,7 @@ def wire(studio: Studio) -> None:
         guidance = gr.Number(0, label="guidance")
         seed = gr.Number(-1, label="seed", precision=0)
         count = gr.Number(1, label="count", precision=0)
+        strength = gr.Number(STRENGTH.default, label=STRENGTH.name)
         description = gr.Textbox(label="description")
         levels = [gr.Number(3, label=name, precision=0) for name in LEVEL_NAMES]
         must_include = gr.Textbox(label="must_include")
@@ -72,7 +74,7 @@ def wire(studio: Studio) -> None:
     # client that (in gradio 6.31) hands a two-output answer to the agent as one line of text.
     trigger.click(
         generate_tool(studio),
-        [prompt, model, width, height, steps, guidance, seed, count],
+        [prompt, model, width, height, steps, guidance, seed, count, strength],
         [preview, details],
         api_name="generate_images",
         queue=False,
@@ -92,7 +94,7 @@ def wire(studio: Studio) -> None:
     mcp_workflow.wire(studio)  # generate_video, generate_flux_lora
     trigger.click(
         cost_tool(studio),
-        [model, width, height, steps, count, prompt],
+        [model, width, height, steps, count, prompt, strength],
         details,
         api_name="estimate_cost",
         queue=False,
@@ -109,13 +111,16 @@ def generate_tool(studio: Studio) -> Callable:
         guidance: float | None,
         seed: float | None,
         count: float | None,
+        strength_model: float | None,
         request: gr.Request,
         x_heurist_key: gr.Header = None,  # type: ignore[assignment]
     ) -> tuple[Image.Image, str]:
         key = (x_heurist_key or "").strip() or None
         if key is None and not studio.client.has_key:
             raise user_error(NO_KEY)
-        plan = _plan(studio, prompt, model, width, height, steps, guidance, seed, count)
+        plan = _plan(
+            studio, prompt, model, width, height, steps, guidance, seed, count, strength_model
+        )
         studio.admit(plan, key, request)
         saved, failures = [], []
         # The images stay on disk, whatever the storage cap, until the preview is made.
@@ -143,26 +148,36 @@ def generate_tool(studio: Studio) -> Callable:
             report["failed"] = summarize_failures(failures, len(plan.jobs))
         return sheet, json.dumps(report, ensure_ascii=False)
 
-    generate_images.__doc__ = GENERATE_DOC + _args_doc(TOOL_SETTINGS)
+    generate_images.__doc__ = GENERATE_DOC + _args_doc(TOOL_SETTINGS) + STRENGTH_DOC
     return generate_images
 
 
-GENERATE_DOC = """Generate images with Heurist's Stable Diffusion and FLUX models.
+_LORA_MIN, _LORA_STEP = size_rule(LORA_MODELS[0])
+GENERATE_DOC = f"""Generate images with Heurist's Stable Diffusion and FLUX models.
 
     Costs credits: call estimate_cost first with the same arguments for the price (FLUX costs
-    4x SDXL). Runs count images for each {a|b} variation of the prompt (at most 64 jobs in
-    all). Returns ONE compact WebP preview (the images side by side, at most 512 px each, in
-    order) and JSON with, for each image, image_url (the full-size file with its generation
-    parameters inside; format says which: png, jpeg or webp, as Heurist answered), seed, size,
-    model and credits. Without a server key, send your key in the X-Heurist-Key header.
+    4x SDXL). A model named flux-lora:<lora> (see list_models) is FLUX with that LoRA: sizes
+    {_LORA_MIN} to {LORA_MODELS[0].defaults.max_width} in multiples of {_LORA_STEP}, no negative
+    prompt or guidance, and strength_model. Runs count images for each {{a|b}} variation of
+    the prompt (at most 64 jobs in all). Returns ONE compact WebP preview (the images side by
+    side, at most 512 px each, in order) and JSON with, for each image, image_url (the
+    full-size file with its generation parameters inside; format says which: png, jpeg or
+    webp, as Heurist answered), seed, size, model and credits. Without a server key, send
+    your key in the X-Heurist-Key header.
 """
 COST_DOC = """Estimate the credits a generate_images call would cost, before paying. Free to call.
 
     Pass the same prompt to count its {a|b} variations (each runs count images). One credit is
     one 1024x1024 SDXL image at 20 steps; cost is proportional to pixels and steps, times the
-    model's factor (SD 1.5 0.5, SDXL 1, SDXL LoRA 2, FLUX 4, FLUX LoRA 10). The totals named
+    model's factor (SD 1.5 0.5, SDXL 1, SDXL LoRA 2, FLUX 4, FLUX LoRA 10; a flux-lora:<lora>
+    model is priced at its credits-page price, 0.5 per such image). The totals named
     heurist_credits_total and usd_total are Heurist's current credits-page prices.
 """
+STRENGTH_DOC = (
+    f"        {STRENGTH.name}: For flux-lora:<lora> models, {STRENGTH.help}, "
+    f"{STRENGTH.minimum:g} to {STRENGTH.maximum:g} (default {STRENGTH.default:g}); "
+    "other models ignore it.\n"
+)
 # The generator settings an agent sets, in the tools' argument order, and what 0 means.
 TOOL_SETTINGS = (*SETTINGS[:1], *SETTINGS[2:], COUNT)
 TOOL_DEFAULT_NOTE = {"width", "height", "num_iterations", "guidance_scale"}
@@ -178,7 +193,9 @@ def _args_doc(settings: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _plan(studio: Studio, prompt, model, width, height, steps, guidance, seed, count) -> Plan:
+def _plan(
+    studio: Studio, prompt, model, width, height, steps, guidance, seed, count, strength=None
+) -> Plan:
     """The plan for a tool call's settings (0 or nothing: the model's default)."""
     try:
         return plan_images(
@@ -191,6 +208,7 @@ def _plan(studio: Studio, prompt, model, width, height, steps, guidance, seed, c
             num_iterations=_or_default(steps),
             guidance_scale=_or_default(guidance),
             seed=-1 if seed is None else seed,
+            **{STRENGTH.name: strength},
         )
     except HeuristError as error:
         raise user_error(str(error)) from None
@@ -220,8 +238,9 @@ def list_tool(studio: Studio) -> Callable:
         it takes a negative prompt, its LoRA trigger words, and its price in credits for one
         1024x1024, 20-step image (cost scales with pixels and steps). Free to call.
         """
-        catalog = studio.catalog
-        return json.dumps([_model_entry(model) for model in catalog], ensure_ascii=False)
+        entries = [_model_entry(model) for model in studio.catalog]
+        entries += [_lora_entry(model) for model in LORA_MODELS]
+        return json.dumps(entries, ensure_ascii=False)
 
     return list_models
 
@@ -243,6 +262,21 @@ def _model_entry(model: Any) -> dict[str, Any]:
     }
 
 
+def _lora_entry(model: Any) -> dict[str, Any]:
+    """A workflow FLUX LoRA (flux-lora:<lora>) as list_models gives it: its kind's price."""
+    kind = model.workflow
+    standard = kind.prepare("-", width=1024, height=1024, steps=20)
+    return {
+        **_model_entry(model),
+        "kind": kind.label,
+        "min_size": size_rule(model)[0],
+        "size_multiple": size_rule(model)[1],
+        "default_guidance": None,
+        "default_strength_model": STRENGTH.default,
+        "credits_per_standard_image": standard.credits,
+    }
+
+
 def cost_tool(studio: Studio) -> Callable:
     def estimate_cost(
         model: str,
@@ -251,16 +285,19 @@ def cost_tool(studio: Studio) -> Callable:
         steps: float | None,
         count: float | None,
         prompt: str | None = None,
+        strength_model: float | None = None,
     ) -> str:
         # The same plan generate_images would run: its {a|b} variations count too.
-        plan = _plan(studio, prompt or "-", model, width, height, steps, None, -1, count)
-        first = plan.jobs[0]
+        plan = _plan(
+            studio, prompt or "-", model, width, height, steps, None, -1, count, strength_model
+        )
+        job, first = plan.jobs[0], job_settings(plan.jobs[0])
         return json.dumps(
             {
-                "model": first.model_id,
-                "width": first.width,
-                "height": first.height,
-                "steps": first.num_iterations,
+                "model": job.kind.name if hasattr(job, "kind") else job.model_id,
+                "width": first["width"],
+                "height": first["height"],
+                "steps": first["num_iterations"],
                 "count": len(plan.jobs),
                 "what": plan.summary,
                 "credits_per_image": round(plan.credits / len(plan.jobs), 4),
@@ -271,7 +308,9 @@ def cost_tool(studio: Studio) -> Callable:
             ensure_ascii=False,
         )
 
-    estimate_cost.__doc__ = COST_DOC + _args_doc((*TOOL_SETTINGS[1:5], COUNT, SETTINGS[0]))
+    estimate_cost.__doc__ = (
+        COST_DOC + _args_doc((*TOOL_SETTINGS[1:5], COUNT, SETTINGS[0])) + STRENGTH_DOC
+    )
     return estimate_cost
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import gradio as gr
 
 from ..catalog import CatalogStore
+from ..generator_models import STRENGTH
 from ..infotext import parse_infotext
 from ..params import SETTING_FIELDS
 from ..pngfile import read_png_metadata
@@ -80,7 +81,15 @@ def png_info(path: Any, pasted: str) -> tuple[str, dict[str, Any] | None]:
     settings = dict(parse_infotext(text)) if text else {}
     settings.pop("extra", None)
     if record:
-        kept = (*SETTING_FIELDS, "prompt_template", "neg_prompt_template", *FORM_NOTES, "job_id")
+        kept = (
+            *SETTING_FIELDS,
+            STRENGTH.name,
+            "kind",
+            "prompt_template",
+            "neg_prompt_template",
+            *FORM_NOTES,
+            "job_id",
+        )
         settings.update({k: record[k] for k in kept if record.get(k) is not None})
     if not settings.get("prompt"):
         return "No prompt found in these parameters.", None

@@ -264,13 +264,13 @@ def example_samples(model: ModelInfo) -> list[list[str]]:
 
 
 def examples_update(catalogs: CatalogStore, model_id: Any) -> Any:
-    model = catalogs.current.find(model_id)
+    model = controls.generator_models(catalogs).find(model_id)
     return gr.Dataset(samples=example_samples(model)) if model else gr.update()
 
 
 def use_example(catalogs: CatalogStore, model_id: Any, index: Any) -> tuple:
     """The form filled from the model's example number index."""
-    model = catalogs.current.find(model_id)
+    model = controls.generator_models(catalogs).find(model_id)
     examples = examples_for(model) if model else ()
     if not isinstance(index, int) or not 0 <= index < len(examples):
         return (gr.update(),) * len(SETTING_FIELDS)
@@ -282,7 +282,7 @@ def use_example(catalogs: CatalogStore, model_id: Any, index: Any) -> tuple:
 
 def styled(catalogs: CatalogStore, style: Any, prompt: Any, neg_prompt: Any, model_id: Any):
     """(prompt, negative prompt) as they will be sent with the style."""
-    model = catalogs.current.find(model_id)
+    model = controls.generator_models(catalogs).find(model_id)
     takes_negative = model.takes_negative_prompt if model else True
     return apply_style(
         style, str(prompt or ""), str(neg_prompt or ""), takes_negative=takes_negative
