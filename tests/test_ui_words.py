@@ -17,7 +17,7 @@ from heurist_ui.video import MOCHI_SETTINGS
 I18N = re.compile(r"^__i18n__(\{.*\})$")
 WORDS = ("label", "info", "placeholder")  # the props of any component that show words
 SHOWS_VALUE = {"markdown", "button", "downloadbutton", "uploadbutton"}  # their value is words
-COMPUTED = {"cost-line", "video-cost", "lora-cost"}  # price lines made by code at build and run time
+COMPUTED = {"cost-line", "video-cost", "lora-cost"}  # price lines: code makes them
 HIDDEN_TRIGGER = "Run"  # Gradio's default value of a gr.Button(visible=False) that fires events
 
 
