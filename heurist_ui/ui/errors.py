@@ -12,6 +12,7 @@ it; nothing else in the UI calls gr.Error, gr.Warning or gr.Info (a test checks)
 
 from __future__ import annotations
 
+import inspect
 import logging
 from typing import Any
 
@@ -52,6 +53,13 @@ def check_input_count(demo: gr.Blocks) -> None:
 
     def refuse_wrong_count(block_fn: Any, inputs: list[Any]) -> None:
         wanted = list(block_fn.inputs)
+        defaults = _api_defaults(block_fn)[len(inputs) :]
+        if defaults and all(value is not _NO_DEFAULT for value in defaults):
+            # Trailing values the API description marks optional get its defaults, as
+            # gradio_client sends them: a script written before a new optional value was
+            # added keeps working. Gradio reads this same list next.
+            inputs.extend(defaults)
+            return
         if len(inputs) == len(wanted):
             return
         name = f"/{block_fn.api_name}" if isinstance(block_fn.api_name, str) else "This event"
@@ -64,6 +72,29 @@ def check_input_count(demo: gr.Blocks) -> None:
 
     replace_input_check(demo, refuse_wrong_count)  # Gradio's private hook: see gradio_private
     _plain_preprocess_errors(demo)
+
+
+_NO_DEFAULT = object()
+
+
+def _api_defaults(block_fn: Any) -> list[Any]:
+    """Each input's default as Gradio's API description gives it (its component's initial
+    value, else None where the handler's parameter defaults to None), or _NO_DEFAULT."""
+    try:
+        parameters = list(inspect.signature(block_fn.fn).parameters.values())
+    except (TypeError, ValueError):
+        parameters = []
+    defaults = []
+    for index, component in enumerate(block_fn.inputs):
+        value = getattr(component, "value", None)
+        parameter = parameters[index] if index < len(parameters) else None
+        if value is not None:
+            defaults.append(value)
+        elif parameter is not None and parameter.default is None:
+            defaults.append(None)
+        else:
+            defaults.append(_NO_DEFAULT)
+    return defaults
 
 
 def _plain_preprocess_errors(demo: gr.Blocks) -> None:
