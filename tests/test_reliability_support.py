@@ -65,7 +65,9 @@ def call_generate(url: str, data: list[Any], *, session: requests.Session | None
     posted = http.post(
         f"{url.rstrip('/')}/gradio_api/call/generate",
         data=body.encode("utf-8"),
-        headers={"Content-Type": "application/json"},
+        # Closed after its answer: a caller slowed down on a busy machine would otherwise send
+        # the GET below on a kept-alive connection the server (idle for 5 s) has just closed.
+        headers={"Content-Type": "application/json", "Connection": "close"},
         timeout=SSE_TIMEOUT,
     )
     if posted.status_code != 200:  # refused before queueing: that is an error shown as such
