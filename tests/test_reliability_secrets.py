@@ -172,13 +172,14 @@ class Session:
         self.rest("success again", api_key=key)
 
         # A script that sends one value too few or too many, the key (SENTINEL whatever the
-        # server has) among them: Gradio's own check would log every value it got.
+        # server has) among them: Gradio's own check would log every value it got. One short
+        # (the first left out) shifts every value: the key lands where the image count goes.
         data = generate_data(api_key=SENTINEL)
         for label, values in (("one value short", data[1:]), ("one extra", [*data, SENTINEL])):
             outcome = call_generate(self.app.url, values)
             self.texts.append((f"/generate response ({label})", outcome.raw))
             assert outcome.clear_error, outcome.raw
-            assert f"takes {len(data)} values" in outcome.message
+        assert f"takes {len(data)} values" in outcome.message  # the one extra: named
 
     def surfaces(self) -> list[tuple[str, str | bytes]]:
         """Every place the session could have leaked a key into."""
