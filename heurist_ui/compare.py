@@ -255,15 +255,23 @@ def _workflow_job(kind: WorkflowKind, settings: dict[str, Any]) -> WorkflowJob:
     )
 
 
-def _fit(model: Any, width: Any, height: Any) -> tuple[tuple[Any, Any], bool]:
-    """The size for this model's row: scaled down, keeping the aspect, if above its maximum."""
-    d = model.defaults
+def _positive(width: Any, height: Any) -> tuple[float, float] | None:
+    """(width, height) as finite positive numbers, or None for validation to explain."""
     try:
         w, h = float(width), float(height)
     except (TypeError, ValueError):
-        return (width, height), False  # validation explains
+        return None
     if not (math.isfinite(w) and math.isfinite(h)) or w <= 0 or h <= 0:
-        return (width, height), False
+        return None
+    return w, h
+
+
+def _fit(model: Any, width: Any, height: Any) -> tuple[tuple[Any, Any], bool]:
+    """The size for this model's row: scaled down, keeping the aspect, if above its maximum."""
+    d, size = model.defaults, _positive(width, height)
+    if size is None:
+        return (width, height), False  # validation explains
+    w, h = size
     factor = min(1.0, d.max_width / w, d.max_height / h)
     if factor >= 1.0:
         return (width, height), False
@@ -275,12 +283,10 @@ def _fit_workflow(kind: WorkflowKind, width: Any, height: Any) -> tuple[tuple[An
     """A LoRA row's size: within its kind's bounds, in multiples of its step, keeping the aspect."""
     bounds = {setting.name: setting for setting in kind.settings}
     across, down = bounds["width"], bounds["height"]
-    try:
-        w, h = float(width), float(height)
-    except (TypeError, ValueError):
+    size = _positive(width, height)
+    if size is None:
         return (width, height), False  # validation explains
-    if not (math.isfinite(w) and math.isfinite(h)) or w <= 0 or h <= 0:
-        return (width, height), False
+    w, h = size
     factor = max(1.0, across.minimum / w, down.minimum / h)
     factor = min(factor, across.maximum / w, down.maximum / h)
     fitted = (_snap(w * factor, across), _snap(h * factor, down))

@@ -7,8 +7,9 @@ import re
 
 import pytest
 import test_browser as shared
-from test_browser import CHROMIUM, TIMEOUT_MS, expect, open_page, prompt_box, set_slider
-from test_browser_ux import DESK, PHONE, open_tab
+import test_browser_ux as ux
+from test_browser import CHROMIUM, expect, prompt_box, set_slider
+from test_browser_ux import open_tab
 
 pytestmark = [
     pytest.mark.browser,
@@ -16,19 +17,7 @@ pytestmark = [
 ]
 
 browser, app_sandbox, app = shared.browser, shared.app_sandbox, shared.app
-
-
-@pytest.fixture(params=[DESK, PHONE], ids=["desk", "phone"])
-def screen(request, browser, app, app_sandbox):
-    """A fresh page of the keyed app at each size."""
-    app_sandbox.reset()
-    app_sandbox.latency = 0.0
-    context = browser.new_context(viewport=request.param)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = open_page(context, app.url)
-    yield page, request.param
-    context.close()
-    app_sandbox.reset()
+screen = ux.screen  # a fresh page at 1440×900 and at 390×844
 
 
 def number(page, label: str):
