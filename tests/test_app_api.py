@@ -158,9 +158,24 @@ def test_only_generate_and_the_agent_tools_are_public(app):
     assert names == list(PARAMETERS)
 
 
+def test_the_agent_tools_live_on_their_own_page_not_the_studios(app):
+    """Their hidden components would cost every visitor's browser time to process."""
+    from heurist_ui.ui.mcp_tools import TOOLS_PAGE
+
+    studio_page = requests.get(app.url, timeout=10).text
+    tools_page = requests.get(f"{app.url}{TOOLS_PAGE}", timeout=10)
+    assert tools_page.status_code == 200
+    for name in ("generate_images", "estimate_cost", "must_include", "llm_model"):
+        assert name not in studio_page, name
+        assert name in tools_page.text, name
+    assert "tools for AI agents" in tools_page.text
+    config = requests.get(f"{app.url}config", timeout=10).json()
+    assert [page[0] for page in config["pages"] if page[2]] == [""]  # no navbar to it
+
+
 def test_the_page_and_config_never_carry_the_servers_key(app):
     secret = SERVER_KEY.split("#", 1)[1]
-    for path in ("", "config", "gradio_api/info"):
+    for path in ("", "config", "gradio_api/info", "agent-tools"):
         response = requests.get(f"{app.url}{path}", timeout=10)
         assert response.status_code == 200, path
         assert secret not in response.text, path

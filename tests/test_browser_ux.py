@@ -74,6 +74,14 @@ def test_prompt_generate_and_cost_are_at_the_top_and_the_results_beside_or_under
         assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
 
 
+def test_the_page_opens_on_the_studio_with_no_navbar_above_it(screen):
+    """The agents' tools page is off the navbar; Gradio would still draw one with one link."""
+    page, _ = screen
+    expect(page.locator("nav")).to_have_count(1)  # Gradio's, for the two pages
+    expect(page.locator("nav")).to_be_hidden()
+    assert box(page, "h1")["y"] < 40
+
+
 def test_nothing_that_appears_moves_what_a_user_aims_at(screen):
     page, _ = screen
     aimed = ["#prompt", "#generate-btn", "#cost-line", "#studio-settings"]

@@ -20,6 +20,9 @@ THEME = gr.themes.Soft().set(
 )
 
 CSS = """
+/* The agents' tools have a page of their own, kept off the navbar: a navbar of one link (in
+   gradio 6.31, gr.Navbar(visible=False) does not hide it) would only push the studio down. */
+.nav-holder:has(> nav > a:only-child) { display: none !important; }
 #cost-line { font-variant-numeric: tabular-nums; min-height: 3em; }
 /* The Generate tab: the top (prompt, Generate, cost) and the settings on the left, the results
    beside them on a desk; top, results, settings one under the other on a phone. */

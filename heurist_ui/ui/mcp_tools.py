@@ -27,10 +27,15 @@ from ..plan import Plan, plan_images
 from ..preview import contact_sheet
 from .errors import user_error
 from .studio import Studio
+from .words import words
 
 log = logging.getLogger(__name__)
 
 KEY_HEADER = "X-Heurist-Key"
+# The tools' hidden components live on a page of their own (off the navbar): the studio's
+# page then neither downloads nor processes them. Its path, under the app's root.
+TOOLS_PAGE = "agent-tools"
+TOOLS_PAGE_NAME = "Tools for AI agents"
 NO_KEY = (
     f"No Heurist API key. Set the {KEY_HEADER} header (user_id#api_key) in your MCP client's "
     "configuration; this server has no key of its own."
@@ -48,6 +53,11 @@ def hide_from_mcp(fn: Callable) -> Callable:
     from .gradio_private import rest_only  # Gradio's private mark, kept with the others
 
     return rest_only(fn)
+
+
+def render_page_note() -> None:
+    """What a visitor who opens the tools' page sees: where the tools are, and the studio."""
+    gr.Markdown(words("tools.note"))
 
 
 def wire(studio: Studio) -> None:

@@ -47,6 +47,14 @@ _OWN: dict[str, tuple[str, str, str]] = {
         "falta clave y no se gastan créditos.",
         "沙盒模式：由本地的 Heurist 替身生成占位图像。无需密钥，不消耗积分。",
     ),
+    "tools.note": (
+        "This page holds the studio's tools for AI agents (MCP, at /gradio_api/mcp/). "
+        "The studio itself is at [the start page](./).",
+        "Esta página guarda las herramientas del estudio para agentes de IA (MCP, en "
+        "/gradio_api/mcp/). El estudio está en [la página de inicio](./).",
+        "此页面存放工作室供 AI 智能体使用的工具（MCP，位于 /gradio_api/mcp/）。"
+        "工作室本身在[首页](./)。",
+    ),
     # The generator
     "generate": ("Generate", "Generar", "生成"),
     "stop": ("Stop", "Detener", "停止"),
