@@ -165,9 +165,11 @@ def test_the_agent_tools_live_on_their_own_page_not_the_studios(app):
     studio_page = requests.get(app.url, timeout=10).text
     tools_page = requests.get(f"{app.url}{TOOLS_PAGE}", timeout=10)
     assert tools_page.status_code == 200
-    for name in ("generate_images", "estimate_cost", "must_include", "llm_model"):
-        assert name not in studio_page, name
+    for name in ("generate_images", "estimate_cost", "strength_model"):
         assert name in tools_page.text, name
+    for name in ("generate_images", "estimate_cost"):
+        assert name not in studio_page, name
+    assert "/enhance_prompt" in studio_page  # the page's API docs list its own page's endpoints
     assert "tools for AI agents" in tools_page.text
     config = requests.get(f"{app.url}config", timeout=10).json()
     assert [page[0] for page in config["pages"] if page[2]] == [""]  # no navbar to it

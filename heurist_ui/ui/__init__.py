@@ -92,11 +92,11 @@ def build(studio: Studio) -> gr.Blocks:
         png_info.wire(png, form, tabs, studio.catalogs)
         video.wire(studio, clips, api_key)
         flux_lora.wire(studio, loras, api_key)
-    # Endpoints for agents and scripts alone need components but no page: on a page of their
-    # own, off the navbar, the studio's page neither loads nor processes them.
+    # The agents' tools need components but no page: on a page of their own, off the navbar,
+    # the studio's page neither loads nor processes them. (/enhance_prompt stays: the page's
+    # API docs list only its own page's endpoints, and scripts read them there.)
     with demo.route(mcp_tools.TOOLS_PAGE_NAME, mcp_tools.TOOLS_PAGE, show_in_navbar=False):
         mcp_tools.render_page_note()
-        prompt_help.wire_rest(studio)  # /enhance_prompt
         mcp_tools.wire(studio)
     check_input_count(demo)
     english_api_labels(demo)

@@ -105,6 +105,7 @@ def wire(studio: Studio, help_: PromptHelp, form: Form, style: gr.Dropdown, api_
     help_.examples.click(
         partial(use_example, catalogs), [form.model_id, help_.examples], form.settings, **INSTANT
     )
+    wire_rest(studio)
     gr.on(
         [style.change, form.prompt.change, form.neg_prompt.change, form.model_id.change],
         partial(sent_preview, catalogs),
