@@ -15,6 +15,8 @@ from __future__ import annotations
 import statistics
 import time
 
+import requests
+
 from bench.figures import MIB, SETTLE_SECONDS, Row
 from bench.procs import (
     Proc,
@@ -32,6 +34,12 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"
 VIEWPORT = {"width": 1440, "height": 900}
 STUDIO_READY = "#generate-btn", "#cost-line >> text=credits"
 BARE_READY = ("label:has-text('Text')",)
+
+
+def _components(app: Proc) -> int:
+    """How many components (layout included) the app's start page has its browser build."""
+    config = requests.get(f"{app.url}config", timeout=30).json()
+    return len(config["page"][""]["components"])
 
 
 def _time_to_usable(browser, url: str, ready: tuple[str, ...]) -> float:
@@ -68,6 +76,7 @@ def measure_page(procs: Procs, sandbox_url: str, loads: int, memory_loads: int) 
     try:
         wait_until_serving(app)
         wait_until_serving(bare)
+        built = _components(app), _components(bare)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
@@ -94,7 +103,8 @@ def measure_page(procs: Procs, sandbox_url: str, loads: int, memory_loads: int) 
             studio / plain,
             "×",
             f"a usable Generate in {studio:.2f} s ÷ a bare Gradio page's Textbox in "
-            f"{plain:.2f} s (first visits at 1440×900, median of {loads} each, interleaved)",
+            f"{plain:.2f} s (first visits at 1440×900, median of {loads} each, interleaved; "
+            f"the pages build {built[0]} and {built[1]} components)",
             1.3,
         ),
         Row(
