@@ -41,6 +41,24 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(_OWN_CACHE, ignore_errors=True)
 
 
+# The longest files, longest first, start before the rest: on two workers (scripts/test.sh,
+# loadfile) a long file started last would leave one worker idle while it runs alone.
+SLOW_FILES = (
+    "test_browser_form.py",
+    "test_browser.py",
+    "test_browser_ux.py",
+    "test_browser_i18n.py",
+    "test_browser_compare.py",
+    "test_browser_video.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run SLOW_FILES first, in that order; every other file keeps its place after them."""
+    rank = {name: n for n, name in enumerate(SLOW_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FILES)))
+
+
 @pytest.fixture(autouse=True)
 def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """No HEURIST_* or AUTH_KEY variables, and a cwd without a real .env file."""
