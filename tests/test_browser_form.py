@@ -393,8 +393,7 @@ def test_a_flux_lora_picked_in_the_generator_runs_as_tasks_and_every_restore_bri
     generate_and_check(page, app_sandbox, record, model)
     assert app_sandbox.submissions == []  # nothing went to submit_job
     for how in ("reuse", "history", "link"):
-        if how != "link":  # a link's page starts from the default form in any case
-            disturb(page, models, record)
+        disturb(page, models, record)
         restore(page, app, app_sandbox, how, record, "")
         if how == "reuse":  # the selected image's record names the LoRA
             expect(page.locator("#details")).to_contain_text("FLUX LoRA · gecko")
