@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,46 @@ if str(REPO_ROOT) not in sys.path:  # tests chdir into tmp_path; imports must no
 
 from heurist_ui.client import HeuristClient  # noqa: E402
 from heurist_ui.config import Settings, load_settings  # noqa: E402
+
+# Gradio's file cache, one per test process (before gradio is first imported): under
+# pytest-xdist, an app closing in one worker deletes the cached files it made, which an app of
+# the other worker may be serving from the same folder (the names are content hashes). A worker
+# makes its own inside the folder of the run that started it, which removes it all at the end
+# (a worker may be ended before it cleans up).
+_RUN_CACHE = os.environ.get("TESTS_GRADIO_CACHE")
+_OWN_CACHE = None
+if os.environ.get("GRADIO_TEMP_DIR", "") in ("", _RUN_CACHE):
+    if _RUN_CACHE and Path(_RUN_CACHE).is_dir():  # a worker of this run
+        os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix="worker-", dir=_RUN_CACHE)
+    else:
+        _OWN_CACHE = tempfile.mkdtemp(prefix="heurist-tests-gradio-")
+        os.environ["GRADIO_TEMP_DIR"] = os.environ["TESTS_GRADIO_CACHE"] = _OWN_CACHE
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the run's Gradio caches (tests leave nothing behind)."""
+    if _OWN_CACHE is not None:
+        os.environ.pop("GRADIO_TEMP_DIR", None)
+        os.environ.pop("TESTS_GRADIO_CACHE", None)
+        shutil.rmtree(_OWN_CACHE, ignore_errors=True)
+
+
+# The longest files, longest first, start before the rest: on two workers (scripts/test.sh,
+# loadfile) a long file started last would leave one worker idle while it runs alone.
+SLOW_FILES = (
+    "test_browser_form.py",
+    "test_browser.py",
+    "test_browser_ux.py",
+    "test_browser_i18n.py",
+    "test_browser_compare.py",
+    "test_browser_video.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run SLOW_FILES first, in that order; every other file keeps its place after them."""
+    rank = {name: n for n, name in enumerate(SLOW_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FILES)))
 
 
 @pytest.fixture(autouse=True)

@@ -35,6 +35,9 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1400, "height": 1000}
 TIMEOUT_MS = 15_000
+# A page's first load (Gradio's bundle, compiled cold) on a loaded machine can take longer than
+# an action: a safety net, as waiting.LIMIT, never a measurement.
+LOAD_TIMEOUT_MS = 60_000
 KEEP_FORM = "test-keep-form"
 THUMBNAIL = re.compile(r"^Thumbnail \d+ of \d+$")
 
@@ -105,9 +108,10 @@ def keyless_context(browser):
 
 def open_page(context, url: str):
     page = context.new_page()
-    page.goto(url)
-    expect(page.locator("#cost-line")).to_contain_text("credits")
-    expect(page.locator("body[data-form-loaded='yes']")).to_have_count(1)  # restored, bounded
+    page.goto(url, timeout=LOAD_TIMEOUT_MS)
+    expect(page.locator("#cost-line")).to_contain_text("credits", timeout=LOAD_TIMEOUT_MS)
+    loaded = page.locator("body[data-form-loaded='yes']")  # restored, bounded
+    expect(loaded).to_have_count(1, timeout=LOAD_TIMEOUT_MS)
     return page
 
 

@@ -236,6 +236,7 @@ def page(browser, app, app_sandbox):
     context.set_default_timeout(TIMEOUT_MS)
     yield open_page(context, app.url)
     context.close()
+    app_sandbox.reset()  # lets go of any job a test left held
 
 
 def test_results_stay_newest_first_until_cleared(page):
@@ -310,17 +311,23 @@ def test_a_batch_ending_in_the_background_is_told_in_the_title_and_a_notificatio
 
 
 def test_progress_counts_images_and_cells_in_those_words(page, app_sandbox):
-    app_sandbox.latency = 1.0
+    # The sandbox holds the jobs until the progress is seen: no race against a latency.
+    gate = app_sandbox.hold()
     prompt_box(page).fill("a slow lighthouse")
     set_slider(page, "Images", 2)
     page.get_by_role("button", name="Generate", exact=True).click()
+    gate.wait_for(1)
     progress = page.locator("#gallery").get_by_text(re.compile(r"of 2 images"))
     expect(progress.first).to_be_visible()
     expect(page.locator("#gallery")).not_to_contain_text("steps")
+    gate.release()
     expect(page.locator("#gallery img[alt^='seed ']")).to_have_count(2)
+    gate = app_sandbox.hold()
     page.get_by_role("tab", name="Compare").click()
     page.locator("#compare-prompt").get_by_role("textbox").fill("a slow boat")
     set_slider(page, "Width", 256)
     page.get_by_role("button", name="Compare", exact=True).click()
+    gate.wait_for(1)
     expect(page.get_by_text(re.compile(r"of 2 cells")).first).to_be_visible()
+    gate.release()
     expect(page.locator("#grid img")).to_have_count(1)
