@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -38,11 +39,23 @@ def local_session() -> requests.Session:
     return session
 
 
+# Ports for servers, below the ephemeral ranges (Linux 32768-60999, others 49152-65535): a port
+# the kernel gave the probe (port 0) can be handed to any outgoing connection before the server
+# binds it, and a crowd of callers opens hundreds of those; these are never handed out so.
+SERVER_PORTS = range(20000, 32000)
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
+    """A TCP port on 127.0.0.1 that was free a moment ago, for a server to bind."""
+    for _ in range(200):
+        port = random.choice(SERVER_PORTS)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((HOST, port))
+            except OSError:
+                continue
+            return port
+    raise BenchError(f"No free port in {SERVER_PORTS.start}-{SERVER_PORTS.stop - 1} on {HOST}.")
 
 
 @dataclass

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import sys
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -21,6 +20,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 from app import SANDBOX_KEY, build_app  # noqa: E402
+from bench.procs import free_port  # noqa: E402
 from heurist_ui.compare import plan_grid  # noqa: E402
 from heurist_ui.compare_run import run_grid  # noqa: E402
 from heurist_ui.config import load_settings  # noqa: E402
@@ -40,12 +40,6 @@ CHROMIUM_ARGS = [
 ]
 DESK = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def studio_batch(page, name: str = "screenshot.png") -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -15,6 +14,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:  # tests chdir into tmp_path; imports must not depend on cwd
     sys.path.insert(0, str(REPO_ROOT))
 
+from bench.procs import free_port  # noqa: E402
 from heurist_ui.client import HeuristClient  # noqa: E402
 from heurist_ui.config import Settings, load_settings  # noqa: E402
 
@@ -140,9 +140,7 @@ def client(make_client) -> HeuristClient:
 @pytest.fixture
 def closed_port() -> int:
     """A loopback port with nothing listening on it."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    return free_port()
 
 
 @pytest.fixture

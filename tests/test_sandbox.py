@@ -6,7 +6,6 @@ import copy
 import io
 import json
 import logging
-import socket
 import subprocess
 import sys
 import zlib
@@ -18,6 +17,7 @@ import requests
 from PIL import Image, ImageChops, ImageStat, UnidentifiedImageError
 from waiting import wait_until
 
+from bench.procs import free_port
 from heurist_ui.sandbox import (
     DEFAULT_HUGE_BYTES,
     IMAGE_FORMATS,
@@ -94,13 +94,6 @@ def wait_for_submissions(sb: Sandbox, count: int) -> list:
     """The sandbox's submissions once it has recorded count of them."""
     wait_until(lambda: len(sb.submissions) >= count, f"{count} recorded submissions")
     return sb.submissions
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # --- the submit_job contract -------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ import pytest
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is first imported
 
 from app import build_app
+from bench.procs import free_port
 from heurist_ui.config import Settings, load_settings
 from heurist_ui.sandbox import Sandbox
 from heurist_ui.ui import Studio, launch_options, serve
@@ -74,13 +74,6 @@ def run_generator(steps: AsyncIterator) -> list:
         return [step async for step in steps]
 
     return asyncio.run(collect())
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager
