@@ -601,3 +601,29 @@ def test_a_closed_pages_session_is_let_go_and_an_open_ones_kept(context, app, mo
     wait_until(lambda: not mine & set(sessions), "the closed page's session let go")
     assert theirs <= set(sessions)
     staying.close()
+
+
+def test_a_closed_page_whose_queued_load_ended_leaves_nothing_in_the_queue(
+    context, app, monkeypatch
+):
+    monkeypatch.setattr(gradio_private, "CLOSED_SESSION_GRACE", 0.0)
+    sessions, queue = app.demo.state_holder.session_data, app.demo._queue
+    before = set(sessions)
+    page = open_page(context, app.url)
+    (mine,) = wait_until(lambda: set(sessions) - before, "the page's session")
+
+    def load_event_ended() -> bool:  # what Queue.push leaves once the stream of its events ends
+        ids = queue.pending_event_ids_session.get(mine)
+        return ids is not None and not ids and mine in queue.pending_messages_per_session
+
+    wait_until(load_event_ended, "the page's queued load event ended")
+    page.close()
+
+    wait_until(
+        lambda: (
+            mine not in queue.pending_messages_per_session
+            and mine not in queue.pending_event_ids_session
+        ),
+        "the closed page's queue entries let go",
+    )
+    assert mine not in sessions

@@ -3,6 +3,7 @@ all of it only on the tested Gradio, which an upgrade makes these tests recheck.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import datetime
 import json
@@ -128,6 +129,36 @@ def test_a_closed_pages_session_is_let_go_once_unused_for_its_grace(studio, monk
     assert holder.session_data["back"].state_data[state_id] == {"page": "back"}
     assert sweep_at(start + 10 * grace) == {"open"}
     assert holder.session_data["open"].state_data[state_id] == {"page": "open"}
+
+
+def test_a_dropped_sessions_queue_entries_go_with_it_unless_an_event_is_live(studio, monkeypatch):
+    demo = build(studio)
+    demo.queue()
+    queue, holder = demo._queue, demo.state_holder
+    start = datetime.datetime(2030, 1, 1)
+    clock = [start]
+    monkeypatch.setattr(private, "_now", lambda: clock[0])
+    live = object()  # an event still running for its page (Gradio's Event)
+    for page in range(20):  # pages whose queued load event ended: what Queue.push left
+        sid = f"page-{page}"
+        holder[sid]
+        holder.time_last_used[sid] = start
+        queue.pending_messages_per_session[sid] = asyncio.Queue()
+        queue.pending_event_ids_session[sid] = set()
+        caching.clear_session_caches(sid)  # the page closed
+    queue.pending_event_ids_session["page-0"] = {"running"}
+    queue.event_ids_to_events["running"] = live
+    queue.pending_event_ids_session["page-1"] = {"ended"}  # its stream went before the end
+    queue.pending_messages_per_session["open"] = asyncio.Queue()
+    queue.pending_event_ids_session["open"] = set()
+    holder["open"]
+
+    clock[0] = start + datetime.timedelta(seconds=private.CLOSED_SESSION_GRACE)
+    holder.delete_all_expired_state()
+
+    assert set(holder.session_data) == {"open"}
+    assert set(queue.pending_messages_per_session) == {"page-0", "open"}
+    assert queue.pending_event_ids_session == {"page-0": {"running"}, "open": set()}
 
 
 # --- an upgrade fails here, on purpose ---------------------------------------------------------

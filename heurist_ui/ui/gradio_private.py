@@ -28,7 +28,10 @@ marked closed at all. Pages are counted closed when their heartbeat ends
 (caching.clear_session_caches, which Gradio calls then, session or not), and a closed page's
 session, once unused for CLOSED_SESSION_GRACE seconds, is dropped whole (its States' delete
 callbacks run first). A page that comes back and uses its session keeps it; the server no
-longer keeps over a megabyte for every page load it ever served.
+longer keeps over a megabyte for every page load it ever served. The queue's two entries for
+the session go with it (Queue.push makes a message queue and a set of event ids per session, and
+Gradio drops them when the page's stream is cancelled, not when it ends: 3.6 KB kept for every
+page whose queued load event finished), unless one of its events is still live.
 
 The input count check (Blocks.validate_inputs, per Blocks), plain refusals of values that are
 not among a component's choices (Blocks.preprocess_data, wrapped) and the REST-only mark (the
@@ -60,6 +63,9 @@ GRADIO_SOURCES = {
     "gradio.state_holder.StateHolder.update": "20bea4a1b07befa9",
     "gradio.state_holder.StateHolder.delete_all_expired_state": "f8c560475b9c1acb",
     "gradio.state_holder.StateHolder.delete_state": "7476c6be79ea24de",  # called as Gradio does
+    "gradio.queueing.Queue.push": "0ac2d66e1cf1b8bf",  # makes the per-session entries we drop
+    "gradio.queueing.Queue.clean_events": "d463bf27ebefe170",  # Gradio's own drop of them
+    "gradio.queueing.Queue.process_events": "42890da0448de099",  # ends an event's liveness
     "gradio.blocks.Blocks.validate_inputs": "f96c8e647d2b1cf9",
     "gradio.blocks.Blocks.preprocess_data": "3bee96459367b373",  # wrapped: plain refusals
     "gradio.mcp.GradioMCPServer.create_mcp_server": "5572eb374d63eeaf",  # reads _mcp_type
@@ -257,12 +263,26 @@ def _delete_expired(self: Any) -> None:
             last = max(closed_at, self.time_last_used.get(sid, closed_at))
             if now - last >= grace:
                 expired.append(sid)
+    queue = getattr(getattr(self, "blocks", None), "_queue", None)
     for sid in expired:
         self.delete_state(sid)  # the States' delete callbacks, as at their expiry
         with self.lock:
             self.session_data.pop(sid, None)
             self.time_last_used.pop(sid, None)
         _closed_pages.pop(sid, None)
+        if queue is not None:
+            _forget_queue_session(queue, sid)
+
+
+def _forget_queue_session(queue: Any, sid: str) -> None:
+    # The queue's message queue and event-id set of a dropped session, unless an event of it is
+    # still live (in event_ids_to_events until process_events ends it). The sweep runs on the
+    # server's event loop, as every other user of these two dicts does.
+    ids = queue.pending_event_ids_session.get(sid, ())
+    if any(event_id in queue.event_ids_to_events for event_id in ids):
+        return
+    queue.pending_event_ids_session.pop(sid, None)
+    queue.pending_messages_per_session.pop(sid, None)
 
 
 _SessionState = state_holder.SessionState
