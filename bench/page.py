@@ -47,7 +47,7 @@ MEASURED_ROUNDS = 2  # the measured round is this many sizing rounds long
 
 def _components(app: Proc) -> int:
     """How many components (layout included) the app's start page has its browser build."""
-    config = requests.get(f"{app.url}config", timeout=30).json()
+    config = requests.get(f"{app.url}/config", timeout=30).json()
     return len(config["page"][""]["components"])
 
 
