@@ -18,7 +18,6 @@ python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -r requirements-dev.txt
 export GRADIO_ANALYTICS_ENABLED=False
-# One process. On two workers (pytest-xdist, in the dev extra), one test file each at a time, the
-# longest first (tests/conftest.py's order): bash scripts/test.sh -n 2 --dist loadfile
-# --no-loadscope-reorder (not the default yet: it has not passed two whole runs in a row).
-exec .venv/bin/python -m pytest "$@"
+# Two workers (pytest-xdist, in the dev extra), one test file each at a time, the longest first
+# (tests/conftest.py's order). `bash scripts/test.sh -n 0` runs everything in one process.
+exec .venv/bin/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder "$@"
