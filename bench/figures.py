@@ -52,7 +52,7 @@ class Row:
         if self.unit == "s":
             return f"{self.value:.3f} s"
         if self.unit == "MB":
-            return f"{self.value:.1f} MB"
+            return f"{self.value:.2f} MB"
         return f"{self.value:g} {self.unit}"
 
     @property
