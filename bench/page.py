@@ -51,14 +51,18 @@ def _components(app: Proc) -> int:
     return len(config["page"][""]["components"])
 
 
+def _open_until_usable(page, url: str, ready: tuple[str, ...]) -> None:
+    page.goto(url, wait_until="commit")
+    for selector in ready:
+        page.locator(selector).first.wait_for(state="visible", timeout=60_000)
+
+
 def _time_to_usable(browser, url: str, ready: tuple[str, ...]) -> float:
     context = browser.new_context(viewport=VIEWPORT)
     try:
         page = context.new_page()
         start = time.perf_counter()
-        page.goto(url, wait_until="commit")
-        for selector in ready:
-            page.locator(selector).first.wait_for(state="visible", timeout=60_000)
+        _open_until_usable(page, url, ready)
         return time.perf_counter() - start
     finally:
         context.close()
@@ -91,9 +95,7 @@ def _load_whole(browser, url: str, ready: tuple[str, ...]) -> None:
         page.on("request", sent)
         page.on("requestfinished", answered)
         page.on("requestfailed", answered)  # a stream the page closes once its events are done
-        page.goto(url, wait_until="commit")
-        for selector in ready:
-            page.locator(selector).first.wait_for(state="visible", timeout=60_000)
+        _open_until_usable(page, url, ready)
         deadline = time.monotonic() + LOAD_TIMEOUT
         while calls or stream_due:
             if time.monotonic() > deadline:
@@ -103,10 +105,12 @@ def _load_whole(browser, url: str, ready: tuple[str, ...]) -> None:
         context.close()
 
 
-def _kept_per_load(browser, apps: list[tuple[Proc, tuple[str, ...]]], loads: int) -> list[float]:
-    """MB kept per page load by each app: the growth over `loads` closed pages, after a round."""
+def _kept_per_load(
+    browser, apps: list[tuple[Proc, tuple[str, ...]]], sizing: int, loads: int
+) -> list[float]:
+    """MB kept per page load by each app: the growth over `loads` closed pages, after `sizing`."""
     rounds = []
-    for count in (loads // MEASURED_ROUNDS, loads):
+    for count in (sizing, loads):
         for _ in range(count):
             for app, ready in apps:
                 _load_whole(browser, app.url, ready)
@@ -137,7 +141,7 @@ def measure_page(procs: Procs, sandbox_url: str, loads: int, memory_loads: int) 
                 sizes = [rss_bytes(app.pid)]
                 measured = memory_loads * MEASURED_ROUNDS
                 kept, bare_kept = _kept_per_load(
-                    browser, [(app, STUDIO_READY), (bare, BARE_READY)], measured
+                    browser, [(app, STUDIO_READY), (bare, BARE_READY)], memory_loads, measured
                 )
                 sizes.append(rss_bytes(app.pid))
             finally:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gradio as gr
 
+from .gradio_private import LONE_NAVBAR_CSS
+
 # Gradio's Soft theme, with labels and the primary button dark enough for WCAG AA (4.5:1):
 # its indigo-500 labels on indigo-100 measure 3.6:1, the white-on-indigo-500 button 4.46:1.
 THEME = gr.themes.Soft().set(
@@ -19,10 +21,9 @@ THEME = gr.themes.Soft().set(
     block_label_text_color_dark="*primary_100",
 )
 
-CSS = """
-/* The agents' tools have a page of their own, kept off the navbar: a navbar of one link (in
-   gradio 6.31, gr.Navbar(visible=False) does not hide it) would only push the studio down. */
-.nav-holder:has(> nav > a:only-child) { display: none !important; }
+CSS = (
+    LONE_NAVBAR_CSS
+    + """
 #cost-line { font-variant-numeric: tabular-nums; min-height: 3em; }
 /* The Generate tab: the top (prompt, Generate, cost) and the settings on the left, the results
    beside them on a desk; top, results, settings one under the other on a phone. */
@@ -52,6 +53,7 @@ label, [data-testid="block-info"], button { overflow-wrap: normal; word-break: n
 #badge { display: inline-block; padding: 2px 10px; border-radius: 999px;
          background: #fde68a; color: #713f12; font-weight: 600; }
 """
+)
 
 NOTIFY_STORAGE = "heurist_ui_notify"
 # At load: Ctrl/Cmd+Enter generates from anywhere, Escape stops; and the "done" notices. When a

@@ -77,6 +77,13 @@ FALLBACK = (
 )
 
 
+# Gradio's frontend class for its navbar. The agents' tools have a page of their own, off the
+# navbar, yet Gradio draws a navbar of one link as soon as an app has two pages, and
+# gr.Navbar(visible=False) does not hide it (6.31): this rule does, for the page's CSS
+# (tests/test_browser_ux.py checks no navbar shows).
+LONE_NAVBAR_CSS = ".nav-holder:has(> nav > a:only-child) { display: none !important; }\n"
+
+
 def gradio_is_tested() -> bool:
     """Whether the installed Gradio is TESTED_GRADIO; the first call on another logs a warning."""
     return is_tested("gradio", TESTED_GRADIO, "heurist_ui/ui/gradio_private.py", FALLBACK)
