@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from app import parse_args
+from heurist_ui.app import MALLOC_ARENAS
 
 
 def test_defaults_listen_on_loopback_with_no_cap_on_generations(monkeypatch):
@@ -96,3 +102,50 @@ def test_a_start_up_check_that_timed_out_is_tried_again(monkeypatch):
         assert next(answers, "spent") == "spent"
     finally:
         demo.close()
+
+
+# Counts glibc's malloc arenas once threads have each allocated: the limit's own check.
+_ARENAS_SCRIPT = """
+import ctypes, os, sys, tempfile, threading
+sys.path.insert(0, {repo!r})
+from heurist_ui.app import limit_malloc_arenas
+print(limit_malloc_arenas() if sys.argv[1] == "limited" else "unlimited")
+ready = threading.Barrier(16)
+def allocate():
+    ready.wait()  # every thread alive at once: none can inherit a finished thread's arena
+    kept = [bytearray(100_000) for _ in range(20)]  # below the mmap threshold: from an arena
+    ready.wait()
+threads = [threading.Thread(target=allocate) for _ in range(16)]
+for thread in threads: thread.start()
+for thread in threads: thread.join()
+libc = ctypes.CDLL(None)
+libc.fopen.restype = ctypes.c_void_p
+path = tempfile.mktemp()
+stream = libc.fopen(path.encode(), b"w")
+libc.malloc_info(0, ctypes.c_void_p(stream))
+libc.fclose(ctypes.c_void_p(stream))
+print(open(path).read().count("<heap nr="))
+os.remove(path)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc arenas")
+def test_the_app_caps_malloc_arenas_so_page_views_leave_no_free_memory_behind():
+    def arenas(mode: str, **env: str) -> list[str]:
+        script = _ARENAS_SCRIPT.format(repo=str(Path(__file__).resolve().parent.parent))
+        environ = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"} | env
+        done = subprocess.run(
+            [sys.executable, "-c", script, mode],
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return done.stdout.split()
+
+    assert arenas("limited") == ["True", str(MALLOC_ARENAS)]
+    unlimited = arenas("unlimited")
+    assert int(unlimited[1]) > MALLOC_ARENAS  # threads do get arenas of their own otherwise
+    # Whoever sets MALLOC_ARENA_MAX decides: the app leaves it alone.
+    assert arenas("limited", MALLOC_ARENA_MAX="4")[0] == "False"
