@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
@@ -299,3 +300,41 @@ def test_a_huge_query_string_is_refused_at_once_without_a_traceback(app, capfd):
     assert status in (None, 400, 414)
     assert requests.get(f"{app.url}?prompt={'a' * 8000}", timeout=30).status_code == 200
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_the_page_travels_compressed_while_images_and_event_streams_go_as_they_are(
+    api, app, slow_sandbox
+):
+    # The page: gzip for a browser that takes it, the same page once unpacked.
+    packed = requests.get(app.url, headers={"Accept-Encoding": "gzip"}, stream=True, timeout=30)
+    body = packed.raw.read(decode_content=False)
+    plain = requests.get(app.url, headers={"Accept-Encoding": "identity"}, timeout=30)
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert "Content-Encoding" not in plain.headers
+    assert gzip.decompress(body) == plain.content and len(body) < len(plain.content) / 4
+    # An image is sent as it is: compressing a PNG again costs CPU and saves nothing.
+    gallery, _ = generate(api)
+    image = requests.get(
+        gallery[0]["image"]["url"], headers={"Accept-Encoding": "gzip"}, timeout=30
+    )
+    assert "Content-Encoding" not in image.headers and image.content.startswith(b"\x89PNG")
+    # A run's event stream is not held back to be packed: the first image's event arrives
+    # while the second job is still held by the sandbox.
+    with slow_sandbox.hold() as gate:
+        posted = requests.post(
+            f"{app.url}gradio_api/call/generate",
+            json={"data": [arguments(num_images=2)[name] for name in PARAMETERS]},
+            timeout=30,
+        )
+        with requests.get(
+            f"{app.url}gradio_api/call/generate/{posted.json()['event_id']}",
+            headers={"Accept-Encoding": "gzip"},
+            stream=True,
+            timeout=60,
+        ) as stream:
+            assert "Content-Encoding" not in stream.headers
+            gate.wait_for(2).release(1)
+            lines = stream.iter_lines(decode_unicode=True)
+            assert next(line for line in lines if line.startswith("event: generating"))
+            assert gate.held == 1
+            gate.release()
