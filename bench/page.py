@@ -57,13 +57,21 @@ def _open_until_usable(page, url: str, ready: tuple[str, ...]) -> None:
         page.locator(selector).first.wait_for(state="visible", timeout=60_000)
 
 
-def _time_to_usable(browser, url: str, ready: tuple[str, ...]) -> float:
+# The bytes a page's load took off the network (compressed as sent), the page itself included.
+TRANSFERRED_JS = """() => [
+    ...performance.getEntriesByType("navigation"), ...performance.getEntriesByType("resource"),
+].reduce((bytes, entry) => bytes + entry.encodedBodySize, 0)"""
+
+
+def _time_to_usable(browser, url: str, ready: tuple[str, ...]) -> tuple[float, int]:
+    """Seconds to a usable page in a fresh context, and the bytes it had transferred by then."""
     context = browser.new_context(viewport=VIEWPORT)
     try:
         page = context.new_page()
         start = time.perf_counter()
         _open_until_usable(page, url, ready)
-        return time.perf_counter() - start
+        seconds = time.perf_counter() - start
+        return seconds, page.evaluate(TRANSFERRED_JS)
     finally:
         context.close()
 
@@ -134,10 +142,10 @@ def measure_page(procs: Procs, sandbox_url: str, loads: int, memory_loads: int) 
             try:
                 _time_to_usable(browser, app.url, STUDIO_READY)  # warm: lazy imports, caches
                 _time_to_usable(browser, bare.url, BARE_READY)
-                studio_times, bare_times = [], []
+                studio_loads, bare_loads = [], []
                 for _ in range(loads):
-                    studio_times.append(_time_to_usable(browser, app.url, STUDIO_READY))
-                    bare_times.append(_time_to_usable(browser, bare.url, BARE_READY))
+                    studio_loads.append(_time_to_usable(browser, app.url, STUDIO_READY))
+                    bare_loads.append(_time_to_usable(browser, bare.url, BARE_READY))
                 sizes = [rss_bytes(app.pid)]
                 measured = memory_loads * MEASURED_ROUNDS
                 kept, bare_kept = _kept_per_load(
@@ -149,7 +157,10 @@ def measure_page(procs: Procs, sandbox_url: str, loads: int, memory_loads: int) 
     finally:
         procs.stop(app)
         procs.stop(bare)
-    studio, plain = statistics.median(studio_times), statistics.median(bare_times)
+    studio, plain = (
+        statistics.median(seconds for seconds, _ in run) for run in (studio_loads, bare_loads)
+    )
+    sent = [statistics.median(size for _, size in run) / 1024 for run in (studio_loads, bare_loads)]
     return [
         Row(
             "page",
@@ -157,7 +168,8 @@ def measure_page(procs: Procs, sandbox_url: str, loads: int, memory_loads: int) 
             "×",
             f"a usable Generate in {studio:.2f} s ÷ a bare Gradio page's Textbox in "
             f"{plain:.2f} s (first visits at 1440×900, median of {loads} each, interleaved; "
-            f"the pages build {built[0]} and {built[1]} components)",
+            f"the pages build {built[0]} and {built[1]} components and transfer "
+            f"{sent[0]:.0f} KB and {sent[1]:.0f} KB)",
             1.3,
         ),
         Row(
