@@ -18,10 +18,12 @@ from ..errors import HeuristError
 from ..flux_lora import FLUX_LORA_KINDS, FLUX_LORA_SETTINGS
 from ..plan import plan_workflow
 from ..workflow import TaskCanceledError, TaskStatus
+from . import controls
 from .errors import user_error
 from .key import NO_KEY_MESSAGE
 from .links import LinkTarget
 from .mcp_tools import hide_from_mcp
+from .messages import ENGLISH, error_text, price_note, price_text, say
 from .studio import Studio, bind
 from .video import control, follow
 from .words import words
@@ -84,16 +86,26 @@ def render(studio: Studio) -> FluxLoraPanel:
     )
 
 
-def cost_line(lora: str, *values: Any) -> str:
-    """The credits-page price of these settings, or what is wrong with them."""
+def cost_line(lora: str, *values: Any, language: str = ENGLISH) -> str:
+    """The credits-page price of these settings, or what is wrong with them (in language)."""
     kind = LORAS.get(lora)
     if kind is None:
-        return "Choose a LoRA."
+        return say(language, "cost.choose_lora")
     try:
         job = kind.prepare("price", **dict(zip(NAMES, values, strict=False)))
     except HeuristError as error:
-        return f"Cost: — ({error})"
-    return f"Cost: {Price(job.credits or 0)}. {kind.price_note}."
+        return say(language, "cost.unpriced", problem=error_text(error, language))
+    price = price_text(language, Price(job.credits or 0))
+    return say(language, "cost.price", price=price, note=price_note(language, kind.price_note))
+
+
+def priced(panel: FluxLoraPanel) -> controls.CostLine:
+    """The tab's cost line (cost_line), as its LoRA and settings change."""
+
+    def price(language: str, lora: Any, *values: Any) -> str:
+        return cost_line(lora, *values, language=language)
+
+    return controls.CostLine([panel.lora, *panel.settings], panel.cost, price)
 
 
 async def generate_flux_lora_image(
@@ -150,8 +162,6 @@ generate_flux_lora_image.__signature__ = _signature()  # type: ignore[attr-defin
 
 def wire(studio: Studio, panel: FluxLoraPanel, api_key: gr.Textbox) -> None:
     """Cost as the settings change; Generate runs, Stop cancels the task; 🔗 copies a link."""
-    priced = [panel.lora, *panel.settings]
-    gr.on([field.change for field in priced], cost_line, priced, panel.cost, **INSTANT)
     run = panel.generate.click(
         hide_from_mcp(bind(generate_flux_lora_image, studio)),
         [panel.prompt, panel.lora, *panel.settings, api_key],

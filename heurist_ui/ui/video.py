@@ -25,10 +25,12 @@ from ..plan import Plan, plan_workflow
 from ..video import HUNYUAN, MOCHI, MOCHI_SETTINGS, VIDEO_KINDS
 from ..workflow import TaskCanceledError, TaskStatus
 from . import video_history
+from .controls import CostLine
 from .errors import user_error
 from .key import NO_KEY_MESSAGE
 from .links import LinkTarget
 from .mcp_tools import hide_from_mcp
+from .messages import ENGLISH, price_note, price_text, say
 from .studio import Studio, bind
 from .video_history import VideoHistory
 from .words import setting_help, setting_label, words
@@ -135,18 +137,28 @@ def render(studio: Studio) -> VideoPanel:
     )
 
 
-def price_line(model: str) -> str:
+def price_line(model: str, language: str = ENGLISH) -> str:
     """The cost line for a model: its price where Heurist publishes one, and what it is."""
     kind = MODELS.get(model, HUNYUAN)
     credits = kind.credits(kind.prepare("price")) if kind.settings == () else None
+    note = price_note(language, kind.price_note)
     if credits is None:
-        return f"Cost: {kind.price_note}."
-    return f"Cost: {Price(credits)}. {kind.price_note}."
+        return say(language, "cost.note", note=note)
+    return say(language, "cost.price", price=price_text(language, Price(credits)), note=note)
 
 
-def pick_model(model: str) -> tuple[Any, str]:
-    """Show Mochi's settings only for Mochi, and its price line."""
-    return gr.update(visible=MODELS.get(model) is MOCHI), price_line(model)
+def cost_line(panel: VideoPanel) -> CostLine:
+    """The tab's cost line (price_line), as its model changes."""
+
+    def price(language: str, model: Any) -> str:
+        return price_line(model, language)
+
+    return CostLine([panel.model], panel.cost, price)
+
+
+def pick_model(model: str) -> Any:
+    """Show Mochi's settings only for Mochi."""
+    return gr.update(visible=MODELS.get(model) is MOCHI)
 
 
 def prepare_video(model: Any, prompt: Any, values: dict[str, Any]) -> Plan:
@@ -267,7 +279,7 @@ def link_target(panel: VideoPanel) -> LinkTarget:
 def wire(studio: Studio, panel: VideoPanel, api_key: gr.Textbox) -> None:
     """Model choice shows its settings and price; Generate runs, Stop cancels the task; the
     history keeps each video; 🔗 copies a link to the settings."""
-    panel.model.change(pick_model, panel.model, [panel.mochi, panel.cost], **INSTANT)
+    panel.model.change(pick_model, panel.model, panel.mochi, **INSTANT)
     outputs = [panel.progress, panel.player, panel.animation, panel.download, panel.record]
     run = panel.generate.click(
         hide_from_mcp(bind(generate_video, studio)),
