@@ -32,9 +32,11 @@ from heurist_ui.ui.messages import (
     progress_text,
     rate_limit_text,
     say,
+    task_text,
 )
 from heurist_ui.ui.words import LANGUAGES
 from heurist_ui.video import HUNYUAN, MOCHI
+from heurist_ui.workflow import TaskStatus
 
 # ---- the language ------------------------------------------------------------------------
 
@@ -98,12 +100,22 @@ def test_a_huge_header_is_read_only_as_far_as_its_bound():
     assert best_language(" " * MAX_HEADER_CHARS + "es") == "en"
 
 
-def test_the_language_comes_from_the_events_request():
-    assert language_of(gr.Request(headers={"accept-language": "es-MX,es;q=0.9"})) == "es"
-    assert language_of(gr.Request(headers={"accept-language": "zh-CN"})) == "zh-CN"
-    assert language_of(gr.Request(headers={})) == "en"
+def page_request(**headers: str) -> gr.Request:
+    return gr.Request(headers={"x-gradio-user": "app", **headers})
+
+
+def test_the_language_comes_from_the_pages_request():
+    assert language_of(page_request(**{"accept-language": "es-MX,es;q=0.9"})) == "es"
+    assert language_of(page_request(**{"accept-language": "zh-CN"})) == "zh-CN"
+    assert language_of(page_request()) == "en"
     assert language_of(None) == "en"
     assert language_of(object()) == "en"
+
+
+@pytest.mark.parametrize("caller", [None, "api", "mcp", "App"])
+def test_a_script_or_an_agent_gets_english_whatever_it_asks(caller):
+    headers = {"accept-language": "es-MX"} | ({"x-gradio-user": caller} if caller else {})
+    assert language_of(gr.Request(headers=headers)) == "en"
 
 
 # ---- the templates -----------------------------------------------------------------------
@@ -296,3 +308,27 @@ def test_the_video_and_flux_lora_cost_lines_in_each_language():
     assert "credits" in flux_lora.cost_line(lora, 1024, 1024, 20, 1.0, -1)
     assert "积分" in flux_lora.cost_line(lora, 1024, 1024, 20, 1.0, -1, language="zh-CN")
     assert flux_lora.cost_line("nothing", language="es") == "Elige un LoRA."
+
+
+@pytest.mark.parametrize(
+    ("status", "place"),
+    [("waiting", 3), ("waiting", None), ("running", None), ("finished", None), ("canceled", None)],
+)
+def test_a_tasks_progress_line_in_each_language(status, place):
+    task = TaskStatus("task-1", status, place, 12.4)
+    assert task_text("en", task) == task.describe()
+    for language in LANGUAGES[1:]:
+        line = task_text(language, task)
+        assert line != task.describe() and "12" in line
+        assert (str(place) in line) if place else True
+
+
+def test_an_unknown_task_status_keeps_its_own_words():
+    task = TaskStatus("task-1", "paused", None, 3)
+    assert task_text("es", task) == task.describe() == "Paused · 3 s"
+
+
+def test_a_saved_tasks_line_is_the_one_english_visitors_saw():
+    line = say("en", "task.saved", seconds=12.6, file="video_1.mp4")
+    assert line == "Finished in 13 s · saved as video_1.mp4"
+    assert say("es", "task.saved", seconds=12.6, file="video_1.mp4").endswith("video_1.mp4")

@@ -20,10 +20,19 @@ from ..plan import plan_workflow
 from ..workflow import TaskCanceledError, TaskStatus
 from . import controls
 from .errors import user_error
-from .key import NO_KEY_MESSAGE
 from .links import LinkTarget
 from .mcp_tools import hide_from_mcp
-from .messages import ENGLISH, error_text, price_note, price_text, say
+from .messages import (
+    ENGLISH,
+    error_text,
+    language_of,
+    no_key,
+    price_note,
+    price_text,
+    say,
+    task_text,
+    title,
+)
 from .studio import Studio, bind
 from .video import control, follow
 from .words import words
@@ -118,31 +127,34 @@ async def generate_flux_lora_image(
     values = dict(zip(NAMES, rest[: len(NAMES)], strict=True))
     key = (str(rest[len(NAMES)] or "").strip() or None) if len(rest) > len(NAMES) else None
     request = rest[len(NAMES) + 1] if len(rest) > len(NAMES) + 1 else None
+    language = language_of(request)  # English for a script or an agent
     if key is None and not studio.client.has_key:
-        raise user_error(NO_KEY_MESSAGE, title="No API key")
+        raise user_error(no_key(language), title=title(language, "no_key"))
     kind = LORAS.get(lora) if isinstance(lora, str) else None
     if kind is None:
-        raise user_error("Choose a LoRA from the list.", title="Check the settings")
+        raise user_error(say(language, "choose_lora"), title=title(language, "settings"))
     try:
         plan = plan_workflow(kind, prompt, **values)
     except HeuristError as error:
-        raise user_error(str(error), title="Check the settings") from None
-    studio.admit(plan, key, request)
+        heading = title(language, "settings")
+        raise user_error(error_text(error, language), title=heading) from None
+    studio.admit(plan, key, request, language)
     job = plan.jobs[0]
-    yield "Creating the task…", None, None
+    yield say(language, "task.creating"), None, None
     outcome = None
     async for step in follow(studio, job, key):
         if isinstance(step, TaskStatus):
-            yield step.describe(), None, None
+            yield task_text(language, step), None, None
         else:
             outcome = step
     if outcome.error is not None:
         if isinstance(outcome.error, TaskCanceledError):
             yield str(outcome.error), None, None
             return
-        raise user_error(str(outcome.error), title="The image failed")
+        heading = title(language, "image_failed")
+        raise user_error(error_text(outcome.error, language), title=heading)
     saved = outcome.image
-    line = f"Finished in {saved.record['elapsed_s']:.0f} s · saved as {saved.path.name}"
+    line = say(language, "task.saved", seconds=saved.record["elapsed_s"], file=saved.path.name)
     yield line, str(saved.path), saved.record
 
 

@@ -26,6 +26,7 @@ from typing import Any
 from ..cost import Price
 from ..flux_lora import FLUX_LORA_PRICE_NOTE
 from ..video import HUNYUAN, MOCHI
+from ..workflow import KNOWN_STATUSES
 from .words import LANGUAGES, PREFIX, catalogue, slug
 
 ENGLISH = LANGUAGES[0]
@@ -114,6 +115,48 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "Heurist no publica un precio para Mochi: el costo no se sabe hasta que se cobra",
         "Heurist 未公布 Mochi 的价格：扣费之前无法得知费用",
     ),
+    # A workflow task (video, FLUX LoRA) as it goes: workflow.TaskStatus.describe
+    "task.creating": ("Creating the task…", "Creando la tarea…", "正在创建任务…"),
+    "task.waiting": (
+        "Waiting · {seconds:.0f} s",
+        "En espera · {seconds:.0f} s",
+        "等待中 · {seconds:.0f} 秒",
+    ),
+    "task.queued": (
+        "Waiting, number {place} in the queue · {seconds:.0f} s",
+        "En espera, número {place} en la cola · {seconds:.0f} s",
+        "等待中，队列第 {place} 位 · {seconds:.0f} 秒",
+    ),
+    "task.running": (
+        "Running · {seconds:.0f} s",
+        "En curso · {seconds:.0f} s",
+        "运行中 · {seconds:.0f} 秒",
+    ),
+    "task.finished": (
+        "Finished · {seconds:.0f} s",
+        "Terminada · {seconds:.0f} s",
+        "已完成 · {seconds:.0f} 秒",
+    ),
+    "task.failed": (
+        "Failed · {seconds:.0f} s",
+        "Falló · {seconds:.0f} s",
+        "失败 · {seconds:.0f} 秒",
+    ),
+    "task.canceled": (
+        "Canceled · {seconds:.0f} s",
+        "Cancelada · {seconds:.0f} s",
+        "已取消 · {seconds:.0f} 秒",
+    ),
+    "task.saved": (
+        "Finished in {seconds:.0f} s · saved as {file}",
+        "Terminada en {seconds:.0f} s · guardada como {file}",
+        "用时 {seconds:.0f} 秒完成 · 已保存为 {file}",
+    ),
+    "choose_lora": (
+        "Choose a LoRA from the list.",
+        "Elige un LoRA de la lista.",
+        "请从列表中选择一个 LoRA。",
+    ),
     # Refusals' titles
     "title.no_key": ("No API key", "Falta la clave de API", "缺少 API 密钥"),
     "title.settings": ("Check the settings", "Revisa los ajustes", "请检查设置"),
@@ -125,6 +168,8 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "所有单元格都失败了",
     ),
     "title.nothing_sent": ("Nothing was sent", "No se envió nada", "未发送任何内容"),
+    "title.image_failed": ("The image failed", "La imagen falló", "图像生成失败"),
+    "title.video_failed": ("The video failed", "El video falló", "视频生成失败"),
     "title.too_large": ("Too large", "Demasiado grande", "请求过大"),
     "title.slow_down": ("Slow down", "Más despacio", "请放慢速度"),
     # The studio's own rate limit (ratelimit.RateLimit.message)
@@ -276,14 +321,22 @@ _PRICE_NOTES = {
 }
 
 
+PAGE_CALLER = ("x-gradio-user", "app")  # the header Gradio's page sends with its events
+
+
 def language_of(request: Any) -> str:
-    """The catalogue language an event's visitor reads, from its Accept-Language header."""
+    """The catalogue language an event's visitor reads, from its Accept-Language header.
+
+    Only for the page's own events: a script or an agent (REST, gradio_client, MCP) gets
+    English whatever it sends, as the core's other callers do.
+    """
     headers = getattr(request, "headers", None)
     try:
-        header = headers.get("accept-language") if headers is not None else None
+        from_page = headers.get(PAGE_CALLER[0]) == PAGE_CALLER[1]
+        header = headers.get("accept-language")
     except (AttributeError, TypeError):
-        header = None
-    return best_language(header)
+        return ENGLISH
+    return best_language(header) if from_page else ENGLISH
 
 
 def best_language(header: Any) -> str:
@@ -342,6 +395,18 @@ def price_note(language: str, note: str) -> str:
     """A kind's price note (jobkinds.WorkflowKind.price_note) in language, if translated."""
     key = _PRICE_NOTES.get(note)
     return say(language, key) if key and language != ENGLISH else note
+
+
+def task_text(language: str, status: Any) -> str:
+    """A workflow.TaskStatus as its describe() says it, in language."""
+    if language == ENGLISH:
+        return status.describe()
+    seconds, state = status.elapsed_s, status.status
+    if state == "waiting" and status.queue_position:
+        return say(language, "task.queued", place=status.queue_position, seconds=seconds)
+    if state not in KNOWN_STATUSES:
+        return status.describe()
+    return say(language, f"task.{state}", seconds=seconds)
 
 
 def no_key(language: str) -> str:

@@ -27,10 +27,19 @@ from ..workflow import TaskCanceledError, TaskStatus
 from . import video_history
 from .controls import CostLine
 from .errors import user_error
-from .key import NO_KEY_MESSAGE
 from .links import LinkTarget
 from .mcp_tools import hide_from_mcp
-from .messages import ENGLISH, price_note, price_text, say
+from .messages import (
+    ENGLISH,
+    error_text,
+    language_of,
+    no_key,
+    price_note,
+    price_text,
+    say,
+    task_text,
+    title,
+)
 from .studio import Studio, bind
 from .video_history import VideoHistory
 from .words import setting_help, setting_label, words
@@ -161,15 +170,16 @@ def pick_model(model: str) -> Any:
     return gr.update(visible=MODELS.get(model) is MOCHI)
 
 
-def prepare_video(model: Any, prompt: Any, values: dict[str, Any]) -> Plan:
+def prepare_video(model: Any, prompt: Any, values: dict[str, Any], language: str = ENGLISH) -> Plan:
     """The plan of the chosen model's task, or a gr.Error that says what to fix."""
     kind: WorkflowKind | None = MODELS.get(model) if isinstance(model, str) else None
+    heading = title(language, "settings")
     if kind is None:
-        raise user_error(f"Choose a video model: {', '.join(MODELS)}.", title="Check the settings")
+        raise user_error(f"Choose a video model: {', '.join(MODELS)}.", title=heading)
     try:
         return plan_workflow(kind, prompt, **(values if kind.settings else {}))
     except HeuristError as error:
-        raise user_error(str(error), title="Check the settings") from None
+        raise user_error(error_text(error, language), title=heading) from None
 
 
 async def generate_video(studio: Studio, prompt: str, model: str, *rest: Any) -> AsyncIterator:
@@ -181,30 +191,32 @@ async def generate_video(studio: Studio, prompt: str, model: str, *rest: Any) ->
     values = dict(zip(names, rest[: len(names)], strict=True))
     key = (str(rest[len(names)] or "").strip() or None) if len(rest) > len(names) else None
     request = rest[len(names) + 1] if len(rest) > len(names) + 1 else None
+    language = language_of(request)  # English for a script or an agent
     if key is None and not studio.client.has_key:
-        raise user_error(NO_KEY_MESSAGE, title="No API key")
-    plan = prepare_video(model, prompt, values)
-    studio.admit(plan, key, request)
+        raise user_error(no_key(language), title=title(language, "no_key"))
+    plan = prepare_video(model, prompt, values, language)
+    studio.admit(plan, key, request, language)
     job = plan.jobs[0]
     # Hidden once: each update of a component's props costs Gradio a new component and its
     # config (a JSON schema), so the status lines after it change values only.
     hidden = gr.update(visible=False)
-    yield "Creating the task…", None, hidden, hidden, None
+    yield say(language, "task.creating"), None, hidden, hidden, None
     outcome = None
     async for step in follow(studio, job, key):
         if isinstance(step, TaskStatus):
-            yield step.describe(), None, None, None, None
+            yield task_text(language, step), None, None, None, None
         else:
             outcome = step
     if outcome.error is not None:
         if isinstance(outcome.error, TaskCanceledError):
             yield str(outcome.error), None, None, None, None
             return
-        raise user_error(str(outcome.error), title="The video failed")
+        heading = title(language, "video_failed")
+        raise user_error(error_text(outcome.error, language), title=heading)
     saved = outcome.image
     path = str(saved.path)
     elapsed = saved.record.get("elapsed_s", 0)
-    line = f"Finished in {elapsed:.0f} s · saved as {saved.path.name}"
+    line = say(language, "task.saved", seconds=elapsed, file=saved.path.name)
     is_mp4 = saved.path.suffix == ".mp4"
     yield (
         line,
