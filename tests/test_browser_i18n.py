@@ -194,3 +194,9 @@ def test_a_chinese_browser_gets_the_video_and_lora_cost_lines_in_chinese(open_in
     expect(page.locator("#video-cost")).to_contain_text(MESSAGES["price.hunyuan"][2])
     page.get_by_role("tab", name=say("zh-CN", "tab.flux_lora"), exact=True).click()
     expect(page.locator("#lora-cost")).to_contain_text(MESSAGES["price.flux_lora"][2])
+
+
+def test_a_notice_is_in_the_browsers_language(open_in):
+    page = open_in("es-ES")
+    page.get_by_role("button", name=say("es", "refresh"), exact=True).click()
+    expect(page.get_by_test_id("toast-body")).to_contain_text(MESSAGES["refresh.remote"][1])

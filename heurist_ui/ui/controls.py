@@ -35,11 +35,6 @@ ASPECT_PRESETS = {
     "3:2": 3 / 2,
     "2:3": 2 / 3,
 }
-REFRESH_NOTES = {
-    "remote": "Model list refreshed.",
-    "cache": "Heurist's model list is unreachable: showing the last saved copy.",
-    "bundled": "Heurist's model list is unreachable: showing the built-in list.",
-}
 
 
 def raw_input(component: C) -> C:
@@ -458,11 +453,11 @@ def current_models(catalogs: CatalogStore) -> Any:
     return gr.update(choices=model_choices(generator_models(catalogs)))
 
 
-def refresh_models(catalogs: CatalogStore, model_id: Any) -> Any:
+def refresh_models(catalogs: CatalogStore, model_id: Any, language: str = ENGLISH) -> Any:
     """Fetch the model list now; keep the chosen model if it is still offered."""
     catalog = with_loras(catalogs.refresh())
     value = model_id if model_id in catalog else catalog.default_model().name
-    inform(REFRESH_NOTES[catalog.source])
+    inform(say(language, f"refresh.{catalog.source}"))
     return gr.update(choices=model_choices(catalog), value=value)
 
 

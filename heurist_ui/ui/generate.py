@@ -210,9 +210,11 @@ def wire_form(demo: gr.Blocks, studio: Studio, panel: Generator) -> None:
     )
     controls.wire_size(catalogs, form.model_id, form.width, form.height, panel.aspect, panel.swap)
     panel.dice.click(fn=None, outputs=form.seed, js="() => -1", **PRIVATE)
-    panel.refresh.click(
-        partial(controls.refresh_models, catalogs), form.model_id, form.model_id, **NOTIFYING
-    )
+
+    def refresh(model_id: Any, request: gr.Request = None) -> Any:  # type: ignore[assignment]
+        return controls.refresh_models(catalogs, model_id, language_of(request))
+
+    panel.refresh.click(refresh, form.model_id, form.model_id, **NOTIFYING)
 
 
 def wire_run(

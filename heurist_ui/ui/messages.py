@@ -157,6 +157,43 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "Elige un LoRA de la lista.",
         "请从列表中选择一个 LoRA。",
     ),
+    # Notices
+    "refresh.remote": (
+        "Model list refreshed.",
+        "Lista de modelos actualizada.",
+        "模型列表已刷新。",
+    ),
+    "refresh.cache": (
+        "Heurist's model list is unreachable: showing the last saved copy.",
+        "No se puede acceder a la lista de modelos de Heurist: se muestra la última copia "
+        "guardada.",
+        "无法获取 Heurist 的模型列表：显示上次保存的副本。",
+    ),
+    "refresh.bundled": (
+        "Heurist's model list is unreachable: showing the built-in list.",
+        "No se puede acceder a la lista de modelos de Heurist: se muestra la lista incluida.",
+        "无法获取 Heurist 的模型列表：显示内置列表。",
+    ),
+    "history.restored": (
+        "Settings restored from history.",
+        "Ajustes restaurados desde el historial.",
+        "已从历史记录恢复设置。",
+    ),
+    "history.image_gone": (
+        "Settings restored from history. Its image is no longer kept here (older images are "
+        "deleted to stay within the studio's storage); generate again to remake it, the seed is "
+        "the same.",
+        "Ajustes restaurados desde el historial. Su imagen ya no se guarda aquí (las imágenes "
+        "más antiguas se borran para no pasar del espacio del estudio); genera de nuevo para "
+        "rehacerla, la semilla es la misma.",
+        "已从历史记录恢复设置。它的图像已不再保存在这里（为不超出工作室的存储空间，较早的图像会被"
+        "删除）；再次生成即可重新得到它，种子相同。",
+    ),
+    "history.pick_first": (
+        "Pick an image in the history first.",
+        "Primero elige una imagen del historial.",
+        "请先在历史记录中选择一张图像。",
+    ),
     # Refusals' titles
     "title.no_key": ("No API key", "Falta la clave de API", "缺少 API 密钥"),
     "title.settings": ("Check the settings", "Revisa los ajustes", "请检查设置"),
