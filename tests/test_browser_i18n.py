@@ -196,7 +196,16 @@ def test_a_chinese_browser_gets_the_video_and_lora_cost_lines_in_chinese(open_in
     expect(page.locator("#lora-cost")).to_contain_text(MESSAGES["price.flux_lora"][2])
 
 
-def test_a_notice_is_in_the_browsers_language(open_in):
-    page = open_in("es-ES")
-    page.get_by_role("button", name=say("es", "refresh"), exact=True).click()
-    expect(page.get_by_test_id("toast-body")).to_contain_text(MESSAGES["refresh.remote"][1])
+def test_notices_are_in_the_browsers_language(browser, app):
+    context = browser.new_context(locale="es-ES", viewport=DESK)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = open_page(context, f"{app.url}?steps=999&style=%3Cb%3Enope%3C%2Fb%3E")
+        toast = page.get_by_test_id("toast-body")
+        expect(toast).to_contain_text("Se ignoró del enlace: steps '999' (de 1 a")
+        expect(toast).to_contain_text("style '<b>nope</b>' (no es un estilo de aquí)")
+        expect(toast.locator("b")).to_have_count(0)
+        page.get_by_role("button", name=say("es", "refresh"), exact=True).click()
+        expect(toast.filter(has_text=MESSAGES["refresh.remote"][1])).to_have_count(1)
+    finally:
+        context.close()

@@ -20,6 +20,7 @@ from heurist_ui.flux_lora import FLUX_LORA_KINDS
 from heurist_ui.params import check_size, validate
 from heurist_ui.ratelimit import RateLimit
 from heurist_ui.ui import controls, flux_lora, video
+from heurist_ui.ui.links import settings_from_query
 from heurist_ui.ui.messages import (
     MAX_HEADER_CHARS,
     MESSAGES,
@@ -35,6 +36,7 @@ from heurist_ui.ui.messages import (
     task_text,
 )
 from heurist_ui.ui.words import LANGUAGES
+from heurist_ui.ui.workflow_links import VIDEO_LINKS
 from heurist_ui.video import HUNYUAN, MOCHI
 from heurist_ui.workflow import TaskStatus
 
@@ -332,3 +334,19 @@ def test_a_saved_tasks_line_is_the_one_english_visitors_saw():
     line = say("en", "task.saved", seconds=12.6, file="video_1.mp4")
     assert line == "Finished in 13 s · saved as video_1.mp4"
     assert say("es", "task.saved", seconds=12.6, file="video_1.mp4").endswith("video_1.mp4")
+
+
+# ---- the link notices --------------------------------------------------------------------
+
+
+def test_what_a_link_left_out_is_said_in_the_visitors_language(studio):
+    query = {"model": "Gone", "steps": "999", "style": "Nope", "seed": "x", "images": "9"}
+    _, english = settings_from_query(studio.catalogs, query)
+    assert english[0] == "model 'Gone' (not offered now)"
+    _, spanish = settings_from_query(studio.catalogs, query, "es")
+    assert spanish[0] == "model 'Gone' (no se ofrece ahora)"
+    assert "images '9' (de 1 a 8)" in spanish and len(spanish) == len(english) == 5
+    _, chinese = settings_from_query(studio.catalogs, query, "zh-CN")
+    assert "style 'Nope'（此处没有这个风格）" in chinese
+    _, video = VIDEO_LINKS.from_query({"tab": "video", "model": "x", "width": "9"}, "es")
+    assert video == ["model 'x' (no es un modelo de esta pestaña)", "width '9' (de 256 a 1024)"]

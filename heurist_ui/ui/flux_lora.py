@@ -197,4 +197,7 @@ def wire(studio: Studio, panel: FluxLoraPanel, api_key: gr.Textbox) -> None:
 def link_target(panel: FluxLoraPanel) -> LinkTarget:
     """What a FLUX-LoRA link (?tab=flux-lora&...) fills when the page opens: the form."""
     defaults = [component.value for component in panel.restorable]
-    return LinkTarget(panel.restorable, lambda query: FLUX_LORA_LINKS.link_values(query, defaults))
+    return LinkTarget(
+        panel.restorable,
+        lambda query, language: FLUX_LORA_LINKS.link_values(query, defaults, language),
+    )

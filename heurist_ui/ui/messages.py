@@ -194,6 +194,38 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "Primero elige una imagen del historial.",
         "请先在历史记录中选择一张图像。",
     ),
+    # What a link carried that was ignored (links.py, workflow_links.py); names are the link's
+    "link.ignored": (
+        "Ignored from the link: {items}.",
+        "Se ignoró del enlace: {items}.",
+        "已忽略链接中的：{items}。",
+    ),
+    "link.not_offered": (
+        "{name} {value} (not offered now)",
+        "{name} {value} (no se ofrece ahora)",
+        "{name} {value}（目前未提供）",
+    ),
+    "link.not_of_tab": (
+        "{name} {value} (not a model of this tab)",
+        "{name} {value} (no es un modelo de esta pestaña)",
+        "{name} {value}（不是此标签页的模型）",
+    ),
+    "link.too_long": ("{name} (too long)", "{name} (demasiado largo)", "{name}（过长）"),
+    "link.range": (
+        "{name} {value} ({low} to {high})",
+        "{name} {value} (de {low} a {high})",
+        "{name} {value}（{low} 到 {high}）",
+    ),
+    "link.not_a_style": (
+        "{name} {value} (not a style here)",
+        "{name} {value} (no es un estilo de aquí)",
+        "{name} {value}（此处没有这个风格）",
+    ),
+    "link.seed": (
+        "{name} {value} (-1, or a whole number from 0)",
+        "{name} {value} (-1, o un número entero desde 0)",
+        "{name} {value}（-1，或从 0 起的整数）",
+    ),
     # Refusals' titles
     "title.no_key": ("No API key", "Falta la clave de API", "缺少 API 密钥"),
     "title.settings": ("Check the settings", "Revisa los ajustes", "请检查设置"),

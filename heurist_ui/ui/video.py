@@ -285,7 +285,9 @@ generate_video.__signature__ = _signature()  # type: ignore[attr-defined]
 def link_target(panel: VideoPanel) -> LinkTarget:
     """What a video link (?tab=video&...) fills when the page opens: the form."""
     defaults = [component.value for component in panel.restorable]
-    return LinkTarget(panel.restorable, lambda query: VIDEO_LINKS.link_values(query, defaults))
+    return LinkTarget(
+        panel.restorable, lambda query, language: VIDEO_LINKS.link_values(query, defaults, language)
+    )
 
 
 def wire(studio: Studio, panel: VideoPanel, api_key: gr.Textbox) -> None:
