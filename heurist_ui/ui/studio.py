@@ -19,7 +19,7 @@ from ..errors import HeuristError
 from ..plan import Plan
 from ..ratelimit import RateLimit
 from .errors import user_error
-from .messages import ENGLISH, rate_limit_text, title
+from .messages import ENGLISH, error_text, rate_limit_text, title
 
 # Jobs block on the network, one thread each. Uncapped, this many may wait at once: a thousand
 # one-image callers, or a hundred and twenty-eight full batches.
@@ -97,7 +97,8 @@ class Studio:
         try:
             self.runner.retention.check_room(plan.output_bytes)
         except HeuristError as error:
-            raise user_error(str(error), title="Too large") from None
+            heading = title(language, "too_large")
+            raise user_error(error_text(error, language), title=heading) from None
         if key is not None or self.rate_limit is None:
             return
         wait = self.rate_limit.take(visitor(request), plan.charge)
