@@ -58,7 +58,9 @@ from heurist_ui.workflow import TaskStatus
         ("zh-TW", "en"),
         ("zh", "en"),
         ("fr-FR", "en"),
-        ("fr-FR,fr;q=0.9,es;q=0.8", "es"),
+        # The most-liked language only, as the page: French first means English words.
+        ("fr-FR,fr;q=0.9,es;q=0.8", "en"),
+        ("fr;q=0.2,es;q=0.8", "es"),
         ("en;q=0.5, es;q=0.9", "es"),
         ("es;q=0.5,zh-CN;q=0.9", "zh-CN"),
         ("es-ES,es;q=0.9,en;q=0.8", "es"),
@@ -70,7 +72,7 @@ from heurist_ui.workflow import TaskStatus
         (42, "en"),
     ],
 )
-def test_the_language_is_the_best_liked_catalogue_match(header, language):
+def test_the_language_is_the_most_liked_one_if_the_catalogue_has_it(header, language):
     assert best_language(header) == language
 
 

@@ -409,23 +409,24 @@ def language_of(request: Any) -> str:
 
 
 def best_language(header: Any) -> str:
-    """The best-liked catalogue language of an Accept-Language value; English if none.
+    """The catalogue language of an Accept-Language value's most-liked range; English if the
+    catalogue has none of that language, as the page's static words do (gr.I18n takes the
+    browser's first language or falls back to English; it never tries the next one).
 
     Only the first MAX_HEADER_CHARS characters and MAX_RANGES ranges are read, so a forged
     header costs nothing; a malformed range is skipped, a tie goes to the earlier one.
     """
     if not isinstance(header, str):
         return ENGLISH
-    best, best_q = ENGLISH, 0.0
+    liked, liked_q = None, 0.0
     for part in header[:MAX_HEADER_CHARS].split(",")[:MAX_RANGES]:
         found = _RANGE.fullmatch(part)
         if found is None:
             continue
-        language = _catalogue_language(found.group(1))
         q = float(found.group(2)) if found.group(2) else 1.0
-        if language is not None and q > best_q:
-            best, best_q = language, q
-    return best
+        if q > liked_q:
+            liked, liked_q = found.group(1), q
+    return (_catalogue_language(liked) if liked else None) or ENGLISH
 
 
 def _catalogue_language(tag: str) -> str | None:
