@@ -335,19 +335,25 @@ class HeuristClient:
         if isinstance(exc, requests.exceptions.ConnectTimeout):
             return APITimeoutError(
                 f"Could not connect to Heurist at {host} within {self.timeout[0]:g} s. "
-                "Check your internet connection and HEURIST_BASE_URL, then try again."
+                "Check your internet connection and HEURIST_BASE_URL, then try again.",
+                code="connect_timeout",
+                values={"host": host, "seconds": self.timeout[0]},
             )
         if deadline.expired:
             log.debug("Job %s: no whole answer within %g s", job_id, deadline.seconds)
             return APITimeoutError(
                 f"Heurist did not finish answering within {deadline.seconds:g} s, so the call "
                 "was stopped. The job may still have run (and been billed), so it was not sent "
-                "again. Check your Heurist account's usage before trying again."
+                "again. Check your Heurist account's usage before trying again.",
+                code="deadline",
+                values={"seconds": deadline.seconds},
             )
         if isinstance(exc, requests.exceptions.Timeout):
             return APITimeoutError(
                 f"Heurist did not answer within {self.timeout[1]:g} s. The job may still have "
-                "run (and been billed), so it was not sent again. Try again later."
+                "run (and been billed), so it was not sent again. Try again later.",
+                code="read_timeout",
+                values={"seconds": self.timeout[1]},
             )
         if isinstance(
             exc,
@@ -355,19 +361,25 @@ class HeuristClient:
         ):
             return APIConnectionError(
                 f"Heurist at {host} dropped the connection before finishing its answer. The job "
-                "may still have run (and been billed), so it was not sent again. Try again."
+                "may still have run (and been billed), so it was not sent again. Try again.",
+                code="dropped",
+                values={"host": host},
             )
         if _broke_after_sending(exc):
             log.debug("Job %s: the connection broke after it was sent", job_id)
             return APIConnectionError(
                 f"The connection to Heurist at {host} broke after the job was sent, so it "
                 "may have run (and been billed); it was not sent again. Check your Heurist "
-                "account's usage before trying again."
+                "account's usage before trying again.",
+                code="broke_after_sending",
+                values={"host": host},
             )
         reason = "the connection was refused" if _refused(exc) else "the connection failed"
         return APIConnectionError(
             f"Could not reach Heurist at {host}: {reason}. Check your internet connection "
-            "and HEURIST_BASE_URL, then try again."
+            "and HEURIST_BASE_URL, then try again.",
+            code="refused_connection" if _refused(exc) else "connection_failed",
+            values={"host": host},
         )
 
     def download(self, url: str) -> bytes:

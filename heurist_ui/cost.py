@@ -54,8 +54,13 @@ class Price:
     def usd(self) -> float:
         return self.credits / CREDITS_PER_USD
 
+    def figures(self) -> tuple[str, str]:
+        """(credits, dollars) as shown: '0.44', '0.0044'."""
+        return _figure(self.credits), _figure(self.usd)
+
     def __str__(self) -> str:
-        return f"{_figure(self.credits)} credits (${_figure(self.usd)})"
+        credits, usd = self.figures()
+        return f"{credits} credits (${usd})"
 
 
 def estimate_price(

@@ -66,6 +66,7 @@ def flux_lora(lora: str) -> WorkflowKind:
     return FLUX_LORA_KINDS[lora]
 
 
+FLUX_LORA_PRICE_NOTE = "0.5 credits per 1024×1024 image at 20 steps (Heurist's credits page)"
 FLUX_LORA_KINDS = {
     lora: WorkflowKind(
         name=f"flux-lora:{lora}",
@@ -76,7 +77,7 @@ FLUX_LORA_KINDS = {
         settings=FLUX_LORA_SETTINGS,
         extra={"lora_name": lora},
         price=_price,
-        price_note="0.5 credits per 1024×1024 image at 20 steps (Heurist's credits page)",
+        price_note=FLUX_LORA_PRICE_NOTE,
         save=save_png,
         record_names={name: alias for name, alias in GENERATOR_NAMES.items() if name != alias},
     )

@@ -154,7 +154,9 @@ def check_size(value: Any, name: str, maximum: int) -> int:
     if number < MIN_SIZE or number > maximum:
         raise InvalidRequestError(
             f"{name} must be between {MIN_SIZE} and {maximum} pixels for this model, "
-            f"not {number:g}."
+            f"not {number:g}.",
+            code="size",
+            values={"name": name, "minimum": MIN_SIZE, "maximum": maximum, "value": number},
         )
     return int(number) // SIZE_STEP * SIZE_STEP
 
@@ -182,7 +184,9 @@ def validate(
     defaults = model.defaults
     prompt = clean_text(prompt, "Prompt")
     if not prompt:
-        raise InvalidRequestError("The prompt is empty. Describe the image you want.")
+        raise InvalidRequestError(
+            "The prompt is empty. Describe the image you want.", code="empty_prompt"
+        )
     check_length(prompt, "prompt")
     neg_prompt = clean_text(neg_prompt, "Negative prompt") if model.takes_negative_prompt else ""
     check_length(neg_prompt, "negative prompt")

@@ -126,6 +126,19 @@ def test_errors_come_back_as_clear_messages(api, slow_sandbox, overrides, messag
         assert slow_sandbox.submissions == []
 
 
+def test_a_script_asking_for_spanish_still_gets_english(app, slow_sandbox):
+    # The page's messages follow its visitor's language; a script's answers stay as they were.
+    headers = {"Accept-Language": "es-MX"}
+    spanish = Client(app.url, verbose=False, download_files=False, headers=headers)
+    with pytest.raises(AppError) as raised:
+        generate(spanish, prompt="")
+    assert "The prompt is empty. Describe the image you want." in str(raised.value)
+    with pytest.raises(AppError) as raised:
+        generate(spanish, width=4096)
+    assert "Width must be between" in str(raised.value)
+    assert slow_sandbox.submissions == []
+
+
 def test_each_users_key_is_used_for_their_jobs_only(app, slow_sandbox):
     alice, bob = (Client(app.url, verbose=False, download_files=False) for _ in range(2))
     with ThreadPoolExecutor(2) as pool, slow_sandbox.hold() as gate:

@@ -106,10 +106,14 @@ def keyless_context(browser):
     context.close()
 
 
+PRICED = re.compile("credits|créditos|积分")  # ui/messages.py "price", in each language
+
+
 def open_page(context, url: str):
     page = context.new_page()
     page.goto(url, timeout=LOAD_TIMEOUT_MS)
-    expect(page.locator("#cost-line")).to_contain_text("credits", timeout=LOAD_TIMEOUT_MS)
+    # Priced, in the page's language (English as built, the browser's once loaded).
+    expect(page.locator("#cost-line")).to_contain_text(PRICED, timeout=LOAD_TIMEOUT_MS)
     loaded = page.locator("body[data-form-loaded='yes']")  # restored, bounded
     expect(loaded).to_have_count(1, timeout=LOAD_TIMEOUT_MS)
     return page

@@ -11,6 +11,7 @@ import test_browser as shared
 from test_browser import CHROMIUM, TIMEOUT_MS, expect, open_page, set_slider, thumbnails
 from test_browser_ux import PHONE, assert_every_tab_fits_a_phone
 
+from heurist_ui.ui.messages import MESSAGES
 from heurist_ui.ui.words import PREFIX, catalogue
 
 pytestmark = [
@@ -135,3 +136,76 @@ def test_notes_that_change_with_a_value_stay_in_the_pages_language(open_in):
     page.get_by_label(say("es", "compare.axis.steps"), exact=True).check()
     expect(page.get_by_text(say("es", "compare.hint.steps"), exact=True)).to_be_visible()
     expect(page.get_by_text("steps, e.g. 15, 25, 35")).to_have_count(0)
+
+
+def neg_box(page, language: str):
+    return page.get_by_label(say(language, "setting.negative_prompt"), exact=True)
+
+
+def test_a_spanish_browser_gets_the_cost_line_progress_and_a_refusal_in_spanish(
+    open_in, app_sandbox
+):
+    page = open_in("es-MX")
+    cost = page.locator("#cost-line")
+    expect(cost).to_contain_text("por imagen")
+    expect(cost).to_contain_text(MESSAGES["cost.prices"][1])
+    set_slider(page, say("es", "setting.steps"), 12)
+    set_slider(page, say("es", "setting.images"), 2)
+    neg_box(page, "es").fill("borroso")
+    expect(cost).to_contain_text("12 pasos")
+    expect(cost).to_contain_text("por 2 imágenes")
+    expect(cost).not_to_contain_text("per image")
+
+    # An empty prompt: refused in Spanish, nothing sent, every typed setting still there.
+    page.get_by_role("button", name=say("es", "generate"), exact=True).click()
+    toast = page.get_by_test_id("toast-body")
+    expect(toast).to_contain_text(MESSAGES["error.empty_prompt"][1])
+    steps = page.get_by_label(f"number input for {say('es', 'setting.steps')}", exact=True)
+    expect(steps).to_have_value("12")
+    expect(neg_box(page, "es")).to_have_value("borroso")
+    assert app_sandbox.submissions == []
+
+    # Progress in Spanish, held until seen.
+    gate = app_sandbox.hold()
+    prompt_box(page).fill("un faro al atardecer")
+    page.get_by_role("button", name=say("es", "generate"), exact=True).click()
+    gate.wait_for(1)
+    expect(page.locator("#gallery").get_by_text(re.compile(r"de 2 imágenes")).first).to_be_visible()
+    gate.release()
+    expect(thumbnails(page)).to_have_count(2)
+
+
+def test_an_english_browser_still_gets_english_messages(open_in, app_sandbox):
+    page = open_in("en-US")
+    cost = page.locator("#cost-line")
+    expect(cost).to_contain_text("per image")
+    set_slider(page, "Steps", 12)
+    expect(cost).to_contain_text("12 steps")
+    page.get_by_role("button", name="Generate", exact=True).click()
+    expect(page.get_by_test_id("toast-body")).to_contain_text(MESSAGES["error.empty_prompt"][0])
+    expect(cost).not_to_contain_text("por imagen")
+    assert app_sandbox.submissions == []
+
+
+def test_a_chinese_browser_gets_the_video_and_lora_cost_lines_in_chinese(open_in):
+    page = open_in("zh-CN")
+    expect(page.locator("#cost-line")).to_contain_text("积分")
+    page.get_by_role("tab", name=say("zh-CN", "tab.video"), exact=True).click()
+    expect(page.locator("#video-cost")).to_contain_text(MESSAGES["price.hunyuan"][2])
+    page.get_by_role("tab", name=say("zh-CN", "tab.flux_lora"), exact=True).click()
+    expect(page.locator("#lora-cost")).to_contain_text(MESSAGES["price.flux_lora"][2])
+
+
+def test_notices_are_in_the_browsers_language(browser, app):
+    context = browser.new_context(locale="es-ES", viewport=DESK)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = open_page(context, f"{app.url}?steps=999&style=%3Cb%3Enope%3C%2Fb%3E")
+        toast = page.get_by_test_id("toast-body")
+        expect(toast).to_contain_text("Se ignoró del enlace: steps '999' (de 1 a")
+        expect(toast).to_contain_text("style '<b>nope</b>' (no es un estilo de aquí)")
+        expect(toast.locator("b")).to_have_count(0)
+        page.get_by_role("button", name=say("es", "refresh"), exact=True).click()
+        expect(toast.filter(has_text=MESSAGES["refresh.remote"][1])).to_have_count(1)
+    finally:
+        context.close()

@@ -10,6 +10,7 @@ import gradio as gr
 from ..generator_models import LORA_MODELS
 from . import (
     compare,
+    controls,
     flux_lora,
     generate,
     history,
@@ -92,6 +93,13 @@ def build(studio: Studio) -> gr.Blocks:
         png_info.wire(png, form, tabs, studio.catalogs)
         video.wire(studio, clips, api_key)
         flux_lora.wire(studio, loras, api_key)
+        lines = [
+            generate.cost_line(studio, generator),
+            compare.cost_line(studio, grid),
+            video.cost_line(clips),
+            flux_lora.priced(loras),
+        ]
+        controls.wire_cost_lines(demo, lines)
     # The agents' tools need components but no page: on a page of their own, off the navbar,
     # the studio's page neither loads nor processes them. (/enhance_prompt stays: the page's
     # API docs list only its own page's endpoints, and scripts read them there.)

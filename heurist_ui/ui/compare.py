@@ -21,11 +21,11 @@ from ..prompt_help import apply_style
 from . import controls
 from .errors import user_error, warn
 from .form import Form, apply_settings
-from .key import NO_KEY_MESSAGE
 from .markup import as_text
 from .mcp_tools import hide_from_mcp
+from .messages import ENGLISH, counted, error_text, language_of, no_key, price_text, say, title
 from .results import record_markdown
-from .runs import counted
+from .runs import counted as progress_text
 from .studio import Studio, bind
 from .words import setting_label, words
 
@@ -194,14 +194,6 @@ def wire(studio: Studio, panel: ComparePanel, api_key: gr.Textbox, form: Form, t
     """Cost as the grid changes; Compare streams cells in; a cell's settings go to the form.
 
     Returns the Compare run (its records go to the history)."""
-    priced = [*panel.inputs, panel.triggers]
-    gr.on(
-        [field.change for field in priced],
-        partial(grid_cost, studio),
-        priced,
-        panel.cost,
-        **INSTANT,
-    )
     panel.axis.change(
         lambda axis: gr.update(info=words(AXIS_HINTS.get(axis, "compare.hint.seed"))),
         panel.axis,
@@ -305,21 +297,37 @@ def grid_plan(
     )
 
 
-def grid_cost(studio: Studio, *inputs: Any) -> str:
-    """The whole grid's credits before Compare, with each row's figure."""
+def cost_line(studio: Studio, panel: ComparePanel) -> controls.CostLine:
+    """The grid's cost line (grid_cost); empty until the grid changes, as before."""
+
+    def price(language: str, *inputs: Any) -> str:
+        return grid_cost(studio, *inputs, language=language)
+
+    return controls.CostLine([*panel.inputs, panel.triggers], panel.cost, price, on_load=False)
+
+
+def grid_cost(studio: Studio, *inputs: Any, language: str = ENGLISH) -> str:
+    """The whole grid's credits before Compare, with each row's figure (in language)."""
     try:
         plan = grid_plan(studio, *inputs[:10], triggers=inputs[10])
     except HeuristError as error:
-        return f"Cost: **not runnable**: {as_text(str(error))}"
+        return say(language, "cost.not_runnable", problem=as_text(error_text(error, language)))
     grid = plan.grid
     rows = grid.row_prices()
     per_row = " · ".join(
-        f"{as_text(label)}: {price}" for label, price in zip(grid.row_labels, rows, strict=True)
+        f"{as_text(label)}: {price_text(language, price)}"
+        for label, price in zip(grid.row_labels, rows, strict=True)
     )
-    return (
-        f"**≈ {plan.price}** for {plan.summary} ({len(rows)} × {len(grid.values)})  \n"
-        f"{per_row}  \n<small>{controls.PRICE_NOTE}; {controls.format_credits(plan.credits)} "
-        "in the seed document's standard unit.</small>"
+    return say(
+        language,
+        "cost.grid",
+        total=price_text(language, plan.price),
+        summary=counted(language, "cell", len(plan.jobs)),
+        rows=len(rows),
+        columns=len(grid.values),
+        per_row=per_row,
+        prices=say(language, "cost.prices"),
+        credits=controls.format_credits(plan.credits),
     )
 
 
@@ -342,7 +350,7 @@ async def compare(
     """Compare models and settings: every cell one job, all at once; (grid, cells, records)."""
     given = locals()
     inputs = tuple(given[name] for name in GRID_INPUTS)
-    steps = run_page_grid(studio, inputs, api_key, False, progress, request)
+    steps = run_page_grid(studio, inputs, api_key, False, progress, request, ENGLISH)
     async for grid, cells, records, _ in steps:
         yield grid, cells, records
 
@@ -366,7 +374,9 @@ def page_handler(studio: Studio) -> Callable[..., AsyncIterator[tuple]]:
     ) -> AsyncIterator[tuple]:
         given = locals()
         inputs = tuple(given[name] for name in GRID_INPUTS)
-        async for step in run_page_grid(studio, inputs, api_key, triggers, progress, request):
+        language = language_of(request)
+        steps = run_page_grid(studio, inputs, api_key, triggers, progress, request, language)
+        async for step in steps:
             yield step
 
     return compare_in_page
@@ -379,18 +389,21 @@ async def run_page_grid(
     triggers: Any,
     progress: gr.Progress,
     request: gr.Request | None = None,
+    language: str = ENGLISH,
 ) -> AsyncIterator[tuple]:
-    """Plan and admit the grid, then show compare_run's steps: cells as they come, the grid last."""
+    """Plan and admit the grid, then show compare_run's steps: cells as they come, the grid last.
+
+    Its progress and refusals in language."""
     key = (api_key.strip() or None) if isinstance(api_key, str) else None
     if key is None and not studio.client.has_key:
-        raise user_error(NO_KEY_MESSAGE, title="No API key")
+        raise user_error(no_key(language), title=title(language, "no_key"))
     try:
         plan = grid_plan(studio, *inputs, triggers=triggers)
     except HeuristError as error:
-        raise user_error(str(error), title="Check the grid") from None
-    studio.admit(plan, key, request)
+        raise user_error(error_text(error, language), title=title(language, "grid")) from None
+    studio.admit(plan, key, request, language)
     total = len(plan.jobs)
-    progress((0, total), desc=counted(0, total, "cell"), unit="cells")
+    progress((0, total), desc=progress_text(0, total, "cell", language), unit="cells")
     shown, last = time.monotonic(), None
     try:
         async with aclosing(run_grid(studio.runner, plan.grid, key)) as steps:
@@ -398,18 +411,21 @@ async def run_page_grid(
                 last = step
                 if step.zip_path is not None:
                     break
-                progress((step.done, total), desc=counted(step.done, total, "cell"), unit="cells")
+                desc = progress_text(step.done, total, "cell", language)
+                progress((step.done, total), desc=desc, unit="cells")
                 # Cells finishing together are shown together: each update sends every cell.
                 if step.done < total and time.monotonic() - shown >= STREAM_EVERY:
                     shown = time.monotonic()
                     yield _shown(step)
     except EveryCellFailed as error:
-        raise user_error(str(error), title="Every cell failed") from None
+        heading = title(language, "every_cell_failed")
+        raise user_error(error_text(error, language), title=heading) from None
     except GridNotSaved as error:  # the cells are shown, and no server path
         yield _shown(last)
         raise user_error(str(error), title="Grid not saved") from None
     except HeuristError as error:  # refused before anything was sent
-        raise user_error(str(error), title="Nothing was sent") from None
+        heading = title(language, "nothing_sent")
+        raise user_error(error_text(error, language), title=heading) from None
     download = gr.update(value=str(last.zip_path), visible=True)
     yield str(last.grid_path), last.gallery(), last.records(), download
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
@@ -13,11 +16,12 @@ from ..cost import Price
 from ..errors import HeuristError
 from ..fields import BY_NAME
 from ..generator_models import STRENGTH, job_settings, lora_kind, size_rule, with_loras
-from ..params import MINER_MAX_STEPS
+from ..params import MINER_MAX_STEPS, check_count
 from ..plan import plan_images
 from ..prompt_help import NO_STYLE
 from .errors import inform
 from .markup import as_text
+from .messages import ENGLISH, counted, error_text, language_of, price_note, price_text, say
 from .words import setting_help, setting_label, words
 
 C = TypeVar("C", bound=gr.components.Component)
@@ -30,12 +34,6 @@ ASPECT_PRESETS = {
     "9:16": 9 / 16,
     "3:2": 3 / 2,
     "2:3": 2 / 3,
-}
-PRICE_NOTE = "Heurist's current credits-page prices, 100 credits = $1"
-REFRESH_NOTES = {
-    "remote": "Model list refreshed.",
-    "cache": "Heurist's model list is unreachable: showing the last saved copy.",
-    "bundled": "Heurist's model list is unreachable: showing the built-in list.",
 }
 
 
@@ -188,6 +186,61 @@ def wire_size(
     )
 
 
+@dataclass(frozen=True)
+class CostLine:
+    """A tab's cost line: the values it is priced from, and price(language, *values) -> text.
+
+    on_load: also filled in the visitor's language when the page loads (it was built in
+    English); one load event fills every such line.
+    """
+
+    inputs: Sequence[gr.components.Component]
+    output: gr.Markdown
+    price: Callable[..., str]
+    on_load: bool = True
+
+
+def wire_cost_lines(demo: gr.Blocks, lines: Sequence[CostLine]) -> None:
+    """Each line repriced as its values change, in the visitor's language; then one event
+    that fills the on_load lines when the page loads."""
+    instant = {"queue": False, "show_progress": "hidden", "api_visibility": "private"}
+    for line in lines:
+        fn = in_language(line.price, len(line.inputs))
+        gr.on(
+            [field.change for field in line.inputs], fn, list(line.inputs), line.output, **instant
+        )
+    loaded = [line for line in lines if line.on_load]
+    if not loaded:
+        return
+
+    def price_all(language: str, *values: Any) -> tuple[str, ...]:
+        texts, start = [], 0
+        for line in loaded:
+            texts.append(line.price(language, *values[start : start + len(line.inputs)]))
+            start += len(line.inputs)
+        return tuple(texts)
+
+    inputs = [field for line in loaded for field in line.inputs]
+    fill = in_language(price_all, len(inputs))
+    demo.load(fill, inputs, [line.output for line in loaded], **instant)
+
+
+def in_language(fn: Callable[..., Any], count: int) -> Callable[..., Any]:
+    """fn(language, *values) as a handler of count values: the language is the visitor's
+    (messages.language_of), read from the request Gradio passes."""
+
+    def handler(*args: Any) -> Any:
+        *values, request = args
+        return fn(language_of(request), *values)
+
+    positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    parameters = [inspect.Parameter(f"value_{index}", positional) for index in range(count)]
+    parameters.append(inspect.Parameter("request", positional, default=None, annotation=gr.Request))
+    handler.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    handler.__annotations__ = {"request": gr.Request}  # how Gradio knows to pass it
+    return handler
+
+
 # ---- handlers ---------------------------------------------------------------------------
 
 
@@ -221,12 +274,14 @@ def cost_line(
     prompt: Any = "",
     neg_prompt: Any = "",
     style: Any = None,
+    language: str = ENGLISH,
 ) -> str:
     """The live estimate of the plan Generate would run, at Heurist's current prices in credits
-    and dollars, per image and in all (or the refusal); the seed document's unit as a note."""
+    and dollars, per image and in all (or the refusal); the seed document's unit as a note.
+    In language (messages.py)."""
     model = generator_models(catalogs).find(model_id)
     if model is None:
-        return "Cost: pick a model to see the estimate."
+        return say(language, "cost.pick")
     text = prompt if isinstance(prompt, str) and prompt.strip() else "-"
     try:
         plan = plan_images(
@@ -241,21 +296,44 @@ def cost_line(
             num_iterations=steps,
         )
     except HeuristError as error:
-        return f"Cost: **not runnable**: {as_text(error)}"
+        return say(language, "cost.not_runnable", problem=as_text(error_text(error, language)))
     first, images = job_settings(plan.jobs[0]), len(plan.jobs)
-    styled = f", style {as_text(style)}" if style and style != NO_STYLE else ""
+    styled = (
+        say(language, "cost.style", style=as_text(style)) if style and style != NO_STYLE else ""
+    )
     kind = lora_kind(model.name)
     note = (
-        f"{kind.price_note}"
+        price_note(language, kind.price_note)
         if kind
-        else f"{format_credits(plan.credits / images)} per image "
-        "in the seed document's standard unit"
+        else say(language, "cost.unit", credits=format_credits(plan.credits / images))
     )
-    return (
-        f"**≈ {Price(plan.price.credits / images)}** per image · **{plan.price}** for "
-        f"{plan.summary} ({model.kind}, {first['width']}×{first['height']}, "
-        f"{first['num_iterations']} steps{styled})  \n"
-        f"<small>{PRICE_NOTE}; {note}.</small>"
+    return say(
+        language,
+        "cost.line",
+        each=price_text(language, Price(plan.price.credits / images)),
+        total=price_text(language, plan.price),
+        summary=images_summary(language, images, check_count(count)),
+        kind=model.kind,
+        width=first["width"],
+        height=first["height"],
+        steps=first["num_iterations"],
+        style=styled,
+        prices=say(language, "cost.prices"),
+        note=note,
+    )
+
+
+def images_summary(language: str, images: int, per_variation: int) -> str:
+    """variations.describe in language: '2 images', '3 variations × 2 images = 6 images'."""
+    variations = images // per_variation
+    if variations <= 1:
+        return counted(language, "image", images)
+    return say(
+        language,
+        "summary.variations",
+        variations=variations,
+        each=counted(language, "image", per_variation),
+        total=counted(language, "image", images),
     )
 
 
@@ -375,11 +453,11 @@ def current_models(catalogs: CatalogStore) -> Any:
     return gr.update(choices=model_choices(generator_models(catalogs)))
 
 
-def refresh_models(catalogs: CatalogStore, model_id: Any) -> Any:
+def refresh_models(catalogs: CatalogStore, model_id: Any, language: str = ENGLISH) -> Any:
     """Fetch the model list now; keep the chosen model if it is still offered."""
     catalog = with_loras(catalogs.refresh())
     value = model_id if model_id in catalog else catalog.default_model().name
-    inform(REFRESH_NOTES[catalog.source])
+    inform(say(language, f"refresh.{catalog.source}"))
     return gr.update(choices=model_choices(catalog), value=value)
 
 

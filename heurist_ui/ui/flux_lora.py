@@ -18,10 +18,21 @@ from ..errors import HeuristError
 from ..flux_lora import FLUX_LORA_KINDS, FLUX_LORA_SETTINGS
 from ..plan import plan_workflow
 from ..workflow import TaskCanceledError, TaskStatus
+from . import controls
 from .errors import user_error
-from .key import NO_KEY_MESSAGE
 from .links import LinkTarget
 from .mcp_tools import hide_from_mcp
+from .messages import (
+    ENGLISH,
+    error_text,
+    language_of,
+    no_key,
+    price_note,
+    price_text,
+    say,
+    task_text,
+    title,
+)
 from .studio import Studio, bind
 from .video import control, follow
 from .words import words
@@ -84,16 +95,26 @@ def render(studio: Studio) -> FluxLoraPanel:
     )
 
 
-def cost_line(lora: str, *values: Any) -> str:
-    """The credits-page price of these settings, or what is wrong with them."""
+def cost_line(lora: str, *values: Any, language: str = ENGLISH) -> str:
+    """The credits-page price of these settings, or what is wrong with them (in language)."""
     kind = LORAS.get(lora)
     if kind is None:
-        return "Choose a LoRA."
+        return say(language, "cost.choose_lora")
     try:
         job = kind.prepare("price", **dict(zip(NAMES, values, strict=False)))
     except HeuristError as error:
-        return f"Cost: — ({error})"
-    return f"Cost: {Price(job.credits or 0)}. {kind.price_note}."
+        return say(language, "cost.unpriced", problem=error_text(error, language))
+    price = price_text(language, Price(job.credits or 0))
+    return say(language, "cost.price", price=price, note=price_note(language, kind.price_note))
+
+
+def priced(panel: FluxLoraPanel) -> controls.CostLine:
+    """The tab's cost line (cost_line), as its LoRA and settings change."""
+
+    def price(language: str, lora: Any, *values: Any) -> str:
+        return cost_line(lora, *values, language=language)
+
+    return controls.CostLine([panel.lora, *panel.settings], panel.cost, price)
 
 
 async def generate_flux_lora_image(
@@ -106,31 +127,34 @@ async def generate_flux_lora_image(
     values = dict(zip(NAMES, rest[: len(NAMES)], strict=True))
     key = (str(rest[len(NAMES)] or "").strip() or None) if len(rest) > len(NAMES) else None
     request = rest[len(NAMES) + 1] if len(rest) > len(NAMES) + 1 else None
+    language = language_of(request)  # English for a script or an agent
     if key is None and not studio.client.has_key:
-        raise user_error(NO_KEY_MESSAGE, title="No API key")
+        raise user_error(no_key(language), title=title(language, "no_key"))
     kind = LORAS.get(lora) if isinstance(lora, str) else None
     if kind is None:
-        raise user_error("Choose a LoRA from the list.", title="Check the settings")
+        raise user_error(say(language, "choose_lora"), title=title(language, "settings"))
     try:
         plan = plan_workflow(kind, prompt, **values)
     except HeuristError as error:
-        raise user_error(str(error), title="Check the settings") from None
-    studio.admit(plan, key, request)
+        heading = title(language, "settings")
+        raise user_error(error_text(error, language), title=heading) from None
+    studio.admit(plan, key, request, language)
     job = plan.jobs[0]
-    yield "Creating the task…", None, None
+    yield say(language, "task.creating"), None, None
     outcome = None
     async for step in follow(studio, job, key):
         if isinstance(step, TaskStatus):
-            yield step.describe(), None, None
+            yield task_text(language, step), None, None
         else:
             outcome = step
     if outcome.error is not None:
         if isinstance(outcome.error, TaskCanceledError):
             yield str(outcome.error), None, None
             return
-        raise user_error(str(outcome.error), title="The image failed")
+        heading = title(language, "image_failed")
+        raise user_error(error_text(outcome.error, language), title=heading)
     saved = outcome.image
-    line = f"Finished in {saved.record['elapsed_s']:.0f} s · saved as {saved.path.name}"
+    line = say(language, "task.saved", seconds=saved.record["elapsed_s"], file=saved.path.name)
     yield line, str(saved.path), saved.record
 
 
@@ -150,8 +174,6 @@ generate_flux_lora_image.__signature__ = _signature()  # type: ignore[attr-defin
 
 def wire(studio: Studio, panel: FluxLoraPanel, api_key: gr.Textbox) -> None:
     """Cost as the settings change; Generate runs, Stop cancels the task; 🔗 copies a link."""
-    priced = [panel.lora, *panel.settings]
-    gr.on([field.change for field in priced], cost_line, priced, panel.cost, **INSTANT)
     run = panel.generate.click(
         hide_from_mcp(bind(generate_flux_lora_image, studio)),
         [panel.prompt, panel.lora, *panel.settings, api_key],
@@ -175,4 +197,7 @@ def wire(studio: Studio, panel: FluxLoraPanel, api_key: gr.Textbox) -> None:
 def link_target(panel: FluxLoraPanel) -> LinkTarget:
     """What a FLUX-LoRA link (?tab=flux-lora&...) fills when the page opens: the form."""
     defaults = [component.value for component in panel.restorable]
-    return LinkTarget(panel.restorable, lambda query: FLUX_LORA_LINKS.link_values(query, defaults))
+    return LinkTarget(
+        panel.restorable,
+        lambda query, language: FLUX_LORA_LINKS.link_values(query, defaults, language),
+    )

@@ -18,8 +18,8 @@ from ..prompt_help import NO_STYLE
 from . import controls, prompt_help
 from .errors import user_error
 from .form import SAVE_FORM_JS, Form, form_notes, restore_form_js
-from .key import NO_KEY_MESSAGE
 from .mcp_tools import hide_from_mcp
+from .messages import ENGLISH, error_text, language_of, no_key, title
 from .results import Results
 from .runs import Batch, PageBatches, View, stream_batch
 from .studio import Studio, bind
@@ -51,6 +51,26 @@ class Generator:
     stop: gr.Button
     help: prompt_help.PromptHelp
     link: gr.Button
+
+
+def cost_line(studio: Studio, panel: Generator) -> controls.CostLine:
+    """The generator's cost line: the plan Generate would run, priced (controls.cost_line)."""
+    form = panel.form
+    priced = [
+        form.model_id,
+        form.width,
+        form.height,
+        form.num_iterations,
+        form.num_images,
+        form.prompt,
+        form.neg_prompt,
+        form.style,
+    ]
+
+    def price(language: str, *values: Any) -> str:
+        return controls.cost_line(studio.catalogs, *values, language=language)
+
+    return controls.CostLine(priced, panel.cost, price)
 
 
 @dataclass(frozen=True)
@@ -135,29 +155,13 @@ def render(studio: Studio, top: Top) -> Generator:
 
 
 def wire_form(demo: gr.Blocks, studio: Studio, panel: Generator) -> None:
-    """The form's own events: cost, model changes, size helpers, and keeping it across reloads."""
+    """The form's own events: model changes, size helpers, and keeping it across reloads."""
     form, catalogs = panel.form, studio.catalogs
-    priced = [
-        form.model_id,
-        form.width,
-        form.height,
-        form.num_iterations,
-        form.num_images,
-        form.prompt,
-        form.neg_prompt,
-        form.style,
-    ]
-    # Filled as the page is built, so that Generate is usable before any round trip.
-    panel.cost.value = panel.cost.postprocess(
-        controls.cost_line(catalogs, *(field.value for field in priced))
-    )
-    gr.on(
-        [*(field.change for field in priced), demo.load],
-        partial(controls.cost_line, catalogs),
-        priced,
-        panel.cost,
-        **INSTANT,
-    )
+    # Filled as the page is built, so that Generate is usable before any round trip; in the
+    # visitor's language as the page loads (controls.wire_cost_lines, called by build()).
+    line = cost_line(studio, panel)
+    initial = line.price(ENGLISH, *(field.value for field in line.inputs))
+    panel.cost.value = panel.cost.postprocess(initial)
     helps = [panel.lora_row, panel.lora_help]
     # Picking a model sets its recommended values, in one update; any other change of the
     # model (a restore, a reload) only shows or hides what the model calls for.
@@ -206,9 +210,11 @@ def wire_form(demo: gr.Blocks, studio: Studio, panel: Generator) -> None:
     )
     controls.wire_size(catalogs, form.model_id, form.width, form.height, panel.aspect, panel.swap)
     panel.dice.click(fn=None, outputs=form.seed, js="() => -1", **PRIVATE)
-    panel.refresh.click(
-        partial(controls.refresh_models, catalogs), form.model_id, form.model_id, **NOTIFYING
-    )
+
+    def refresh(model_id: Any, request: gr.Request = None) -> Any:  # type: ignore[assignment]
+        return controls.refresh_models(catalogs, model_id, language_of(request))
+
+    panel.refresh.click(refresh, form.model_id, form.model_id, **NOTIFYING)
 
 
 def wire_run(
@@ -258,17 +264,20 @@ def plan_batch(
     api_key: Any,
     num_images: Any,
     request: Any = None,
+    language: str = ENGLISH,
     **request_settings: Any,
 ) -> tuple[Plan, str | None]:
-    """(plan, key) for a batch, or a gr.Error that says what to fix; nothing is sent."""
+    """(plan, key) for a batch, or a gr.Error that says what to fix (in language); nothing
+    is sent."""
     key = (api_key.strip() or None) if isinstance(api_key, str) else None
     if key is None and not studio.client.has_key:
-        raise user_error(NO_KEY_MESSAGE, title="No API key")
+        raise user_error(no_key(language), title=title(language, "no_key"))
     try:
         plan = plan_images(studio.catalog, num_images, **request_settings)
     except HeuristError as error:
-        raise user_error(str(error), title="Check the settings") from None
-    studio.admit(plan, key, request)
+        heading = title(language, "settings")
+        raise user_error(error_text(error, language), title=heading) from None
+    studio.admit(plan, key, request, language)
     return plan, key
 
 
@@ -319,10 +328,12 @@ def page_handler(studio: Studio, pages: PageBatches) -> Callable[..., AsyncItera
     ) -> AsyncIterator[View]:
         settings = {name: value for name, value in locals().items() if name in PLANNED}
         notes = help_notes(prompt, style, enhanced, neg_prompt, num_images)
+        language = language_of(request)
         plan, key = plan_batch(
-            studio, api_key, num_images, request, style=style, notes=notes, **settings
+            studio, api_key, num_images, request, language, style=style, notes=notes, **settings
         )
-        batch, session = Batch(len(plan.jobs)), getattr(request, "session_hash", None) or ""
+        batch = Batch(len(plan.jobs), language=language)
+        session = getattr(request, "session_hash", None) or ""
         pages.start(session, batch)
         try:
             view = partial(pages.view, session)

@@ -17,6 +17,7 @@ from ..params import SETTING_FIELDS
 from ..pngfile import find_saved
 from .errors import inform
 from .form import FORM_FIELDS, FORM_NOTES, Form, apply_settings
+from .messages import ENGLISH, language_of, say
 from .words import words
 
 HISTORY_LIMIT = 100
@@ -35,13 +36,7 @@ HISTORY_FIELDS = (
 )
 ALL_MODELS = "All models"
 IMAGE_GONE_FILE = IMAGE_GONE_PNG  # shipped in the package, so pip installs have it too
-RESTORED = "Settings restored from history."
-IMAGE_GONE = (
-    "Settings restored from history. Its image is no longer kept here (older images are "
-    "deleted to stay within the studio's storage); generate again to remake it, the seed is "
-    "the same."
-)
-PICK_FIRST = "Pick an image in the history first."
+RESTORED = say(ENGLISH, "history.restored")
 
 
 @dataclass(frozen=True)
@@ -146,8 +141,12 @@ def wire(
 
     history.gallery.select(pick, history.shown, history.picked, queue=False, **quiet)
 
-    def restore(items: Any, job_id: Any) -> tuple:
-        return pick_history(catalogs, items, job_id, output_dir)
+    def restore(
+        items: Any,
+        job_id: Any,
+        request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
+    ) -> tuple:
+        return pick_history(catalogs, items, job_id, output_dir, language_of(request))
 
     history.restore.click(
         restore,
@@ -209,7 +208,7 @@ def toggle_favourite(history: Any, job_id: Any) -> Any:
     """The history with the picked image starred, or unstarred."""
     items = history.get("items", []) if isinstance(history, dict) else []
     if not job_id:
-        inform(PICK_FIRST)
+        inform(say(ENGLISH, "history.pick_first"))  # queue=False: shown nowhere, kept for logs
         return gr.skip()
     return {
         "items": [
@@ -220,16 +219,21 @@ def toggle_favourite(history: Any, job_id: Any) -> Any:
 
 
 def pick_history(
-    catalogs: CatalogStore, history: Any, job_id: Any, output_dir: Path | None = None
+    catalogs: CatalogStore,
+    history: Any,
+    job_id: Any,
+    output_dir: Path | None = None,
+    language: str = ENGLISH,
 ) -> tuple:
-    """The picked image's settings for the form; says so, and whether its image is still kept."""
+    """The picked image's settings for the form; says so (in language), and whether its image
+    is still kept."""
     items = history.get("items", []) if isinstance(history, dict) else []
     item = next((item for item in items if job_id and item.get("job_id") == job_id), None)
     if item is None:
-        inform(PICK_FIRST)
+        inform(say(language, "history.pick_first"))
         return (gr.update(),) * len(FORM_FIELDS)
     gone = output_dir is not None and find_saved(output_dir, item.get("job_id")) is None
-    inform(IMAGE_GONE if gone else RESTORED)
+    inform(say(language, "history.image_gone" if gone else "history.restored"))
     return apply_settings(catalogs, item)
 
 

@@ -21,6 +21,7 @@ from ..params import MAX_PROMPT_CHARS, check_seed
 from ..prompt_help import NO_STYLE, style_names
 from .errors import warn
 from .form import FORM_FIELDS, form_values
+from .messages import ENGLISH, language_of, say
 
 # Query names, short and readable, for each of the form's values (FORM_FIELDS): the settings'
 # and the count's as declared in fields.py, the style, and a FLUX LoRA's strength.
@@ -68,16 +69,25 @@ def record_query(record: Any) -> str:
     return urlencode({name: value for name, value in settings.items() if value not in (None, "")})
 
 
-def settings_from_query(catalogs: CatalogStore, query: Any) -> tuple[dict[str, Any], list[str]]:
-    """The settings a link carries that make sense here, and what was ignored (and why)."""
+def settings_from_query(
+    catalogs: CatalogStore, query: Any, language: str = ENGLISH
+) -> tuple[dict[str, Any], list[str]]:
+    """The settings a link carries that make sense here, and what was ignored (and why, in
+    language)."""
     if hasattr(query, "get") and query.get(TAB_QUERY) not in (None, ""):
         return {}, []  # another tab's link: its tab reads it
     values = {name: query.get(query_name) for name, query_name in QUERY_NAMES.items()}
     values = {name: value for name, value in values.items() if value not in (None, "")}
-    settings, ignored = {}, []
+    settings: dict[str, Any] = {}
+    ignored: list[str] = []
+
+    def ignore(why: str, name: str, value: Any = None, **values: Any) -> None:
+        shown = {} if value is None else {"value": repr(value)}
+        ignored.append(say(language, f"link.{why}", name=name, **shown, **values))
+
     model = with_loras(catalogs.current).find(values.get("model_id"))
     if "model_id" in values and model is None:
-        ignored.append(f"model {values['model_id'][:40]!r} (not offered now)")
+        ignore("not_offered", "model", values["model_id"][:40])
     elif model is not None:
         settings["model_id"] = model.name
     for name in ("prompt", "neg_prompt"):
@@ -85,7 +95,7 @@ def settings_from_query(catalogs: CatalogStore, query: Any) -> tuple[dict[str, A
             if len(values[name]) <= MAX_PROMPT_CHARS:
                 settings[name] = values[name]
             else:
-                ignored.append(f"{QUERY_NAMES[name]} (too long)")
+                ignore("too_long", QUERY_NAMES[name])
     limits = {
         s.name: s.bounds(model)
         for s in SETTINGS
@@ -101,28 +111,30 @@ def settings_from_query(catalogs: CatalogStore, query: Any) -> tuple[dict[str, A
                 whole = BY_NAME[name].kind != "float"
                 settings[name] = int(number) if whole else number
             else:
-                ignored.append(f"{QUERY_NAMES[name]} {values[name][:20]!r} ({low:g} to {high:g})")
+                ignore(
+                    "range", QUERY_NAMES[name], values[name][:20], low=f"{low:g}", high=f"{high:g}"
+                )
     if "style" in values:
         if values["style"] in style_names():
             settings["style"] = values["style"]
         else:
-            ignored.append(f"style {values['style'][:20]!r} (not a style here)")
+            ignore("not_a_style", "style", values["style"][:20])
     if "num_images" in values:
         images = _number(values["num_images"])
         if images is not None and images.is_integer() and 1 <= images <= MAX_IMAGES:
             settings["num_images"] = int(images)
         else:
-            ignored.append(f"images {values['num_images'][:20]!r} (1 to {MAX_IMAGES})")
+            ignore("range", "images", values["num_images"][:20], low=1, high=MAX_IMAGES)
     if STRENGTH.name in values:
         try:
             settings[STRENGTH.name] = STRENGTH.check(values[STRENGTH.name])
         except HeuristError:
-            ignored.append(f"{STRENGTH.name} {values[STRENGTH.name][:20]!r} (0 to 1)")
+            ignore("range", STRENGTH.name, values[STRENGTH.name][:20], low=0, high=1)
     if "seed" in values:
         try:
             settings["seed"] = check_seed(values["seed"])
         except HeuristError:
-            ignored.append(f"seed {values['seed'][:20]!r} (-1, or a whole number from 0)")
+            ignore("seed", "seed", values["seed"][:20])
     return settings, ignored
 
 
@@ -134,11 +146,12 @@ def _number(text: str) -> float | None:
     return number if number == number and abs(number) != float("inf") else None
 
 
-def apply_link(catalogs: CatalogStore, query: Any) -> tuple:
-    """Form updates (Form.restorable) for a link's settings; a notice for what was ignored."""
-    settings, ignored = settings_from_query(catalogs, query)
+def apply_link(catalogs: CatalogStore, query: Any, language: str = ENGLISH) -> tuple:
+    """Form updates (Form.restorable) for a link's settings; a notice (in language) for what
+    was ignored."""
+    settings, ignored = settings_from_query(catalogs, query, language)
     if ignored:
-        warn("Ignored from the link: " + "; ".join(ignored) + ".")
+        warn(say(language, "link.ignored", items="; ".join(ignored)))
     updates = []
     for name in FORM_FIELDS:
         if name == "style" and "prompt" in settings and name not in settings:
@@ -161,7 +174,7 @@ class LinkTarget:
     """Another tab a link can fill: its components, and their values for a link's query."""
 
     outputs: Sequence[Any]
-    fill: Callable[[Any], tuple]
+    fill: Callable[[Any, str], tuple]  # (query, language) -> values
 
 
 def wire(
@@ -177,9 +190,10 @@ def wire(
 
     def fill_from_link(request: gr.Request) -> tuple:
         query = request.query_params if request else {}
-        filled = apply_link(catalogs, query)
+        language = language_of(request)
+        filled = apply_link(catalogs, query, language)
         for other in others:
-            filled += tuple(other.fill(query))
+            filled += tuple(other.fill(query, language))
         return filled
 
     demo.load(

@@ -9,11 +9,12 @@ from typing import Any
 
 import gradio as gr
 
-from ..batch import Outcome, summarize_failures
+from ..batch import Outcome
 from ..bundled import IMAGE_GONE_PNG
 from ..errors import HeuristError
 from ..params import GenerationParams
 from .errors import user_error, warn
+from .messages import ENGLISH, error_text, failures_text, progress_text, title
 from .results import caption_for
 from .studio import Studio
 
@@ -22,9 +23,10 @@ View = tuple[list[tuple[str, str]], list[dict[str, Any]]]  # (gallery, records)
 
 @dataclass(eq=False)  # each batch is itself: compared by identity
 class Batch:
-    """One batch's images, records and failures so far."""
+    """One batch's images, records and failures so far; its messages in language."""
 
     count: int
+    language: str = ENGLISH
     gallery: list[tuple[str, str]] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
@@ -35,7 +37,7 @@ class Batch:
 
     def add(self, outcome: Outcome) -> None:
         if outcome.image is None:
-            self.failures.append(str(outcome.error))
+            self.failures.append(error_text(outcome.error, self.language))
         else:
             self.gallery.append((str(outcome.image.path), caption_for(outcome.image.record)))
             self.records.append(outcome.image.record)
@@ -45,12 +47,12 @@ class Batch:
 
     def report(self) -> None:
         """Tell the user what failed: an error if nothing arrived, else a warning."""
-        if self.failures and not self.records:
-            raise user_error(
-                summarize_failures(self.failures, self.count), title="Generation failed"
-            )
-        if self.failures:
-            warn(summarize_failures(self.failures, self.count))
+        if not self.failures:
+            return
+        summary = failures_text(self.failures, self.count, self.language)
+        if not self.records:
+            raise user_error(summary, title=title(self.language, "failed"))
+        warn(summary)
 
 
 @dataclass
@@ -123,7 +125,8 @@ async def stream_batch(
 ) -> AsyncIterator[View]:
     """Run jobs, adding each outcome to batch and yielding view() after each."""
     # No empty first yield: Gradio then sometimes never draws the progress bar.
-    progress((0, batch.count), desc=counted(0, batch.count, "image"), unit="images")
+    language = batch.language
+    progress((0, batch.count), desc=counted(0, batch.count, "image", language), unit="images")
     # This batch's files stay, whatever the storage cap, until its last view has been sent.
     with studio.runner.retention.in_use() as held:
         try:
@@ -131,16 +134,17 @@ async def stream_batch(
                 if outcome.image is not None:
                     held.add(outcome.image.path)
                 batch.add(outcome)
-                desc = counted(batch.done, batch.count, "image")
+                desc = counted(batch.done, batch.count, "image", language)
                 progress((batch.done, batch.count), desc=desc, unit="images")
                 yield view()
         except HeuristError as error:  # refused before anything was sent
-            raise user_error(str(error), title="Nothing was sent") from None
+            message, heading = error_text(error, language), title(language, "nothing_sent")
+            raise user_error(message, title=heading) from None
 
 
-def counted(done: int, total: int, noun: str) -> str:
+def counted(done: int, total: int, noun: str, language: str = ENGLISH) -> str:
     """Progress in the words of what is counted: '2 of 4 images', '1 of 1 image'."""
-    return f"{done} of {total} {noun}{'' if total == 1 else 's'}"
+    return progress_text(language, done, total, noun)
 
 
 def wire_clear(demo: gr.Blocks, pages: PageBatches, gallery: Any, records: Any, clear: Any) -> None:

@@ -19,6 +19,7 @@ from ..errors import HeuristError
 from ..plan import Plan
 from ..ratelimit import RateLimit
 from .errors import user_error
+from .messages import ENGLISH, error_text, rate_limit_text, title
 
 # Jobs block on the network, one thread each. Uncapped, this many may wait at once: a thousand
 # one-image callers, or a hundred and twenty-eight full batches.
@@ -83,8 +84,11 @@ class Studio:
         self.enhancer.close()
         self.client.close()
 
-    def admit(self, plan: Plan, key: str | None, request: Any = None) -> None:
-        """Raise a gr.Error, before anything is sent, if the plan may not run now.
+    def admit(
+        self, plan: Plan, key: str | None, request: Any = None, language: str = ENGLISH
+    ) -> None:
+        """Raise a gr.Error, before anything is sent, if the plan may not run now (the rate
+        limit's refusal in language).
 
         Checked against the plan itself: the bytes it would store against the cap, and its
         jobs (an enhancement: one) against the visitor's rate limit on the server's key.
@@ -93,13 +97,19 @@ class Studio:
         try:
             self.runner.retention.check_room(plan.output_bytes)
         except HeuristError as error:
-            raise user_error(str(error), title="Too large") from None
+            heading = title(language, "too_large")
+            raise user_error(error_text(error, language), title=heading) from None
         if key is not None or self.rate_limit is None:
             return
         wait = self.rate_limit.take(visitor(request), plan.charge)
         if wait:
-            title = "Too large" if math.isinf(wait) else "Slow down"
-            raise user_error(self.rate_limit.message(wait, plan.charge), title=title)
+            heading = title(language, "too_large" if math.isinf(wait) else "slow_down")
+            message = (
+                self.rate_limit.message(wait, plan.charge)
+                if language == ENGLISH
+                else rate_limit_text(language, self.rate_limit.per_minute, wait, plan.charge)
+            )
+            raise user_error(message, title=heading)
 
 
 def visitor(request: Any) -> tuple[str, ...]:

@@ -25,10 +25,21 @@ from ..plan import Plan, plan_workflow
 from ..video import HUNYUAN, MOCHI, MOCHI_SETTINGS, VIDEO_KINDS
 from ..workflow import TaskCanceledError, TaskStatus
 from . import video_history
+from .controls import CostLine
 from .errors import user_error
-from .key import NO_KEY_MESSAGE
 from .links import LinkTarget
 from .mcp_tools import hide_from_mcp
+from .messages import (
+    ENGLISH,
+    error_text,
+    language_of,
+    no_key,
+    price_note,
+    price_text,
+    say,
+    task_text,
+    title,
+)
 from .studio import Studio, bind
 from .video_history import VideoHistory
 from .words import setting_help, setting_label, words
@@ -135,29 +146,40 @@ def render(studio: Studio) -> VideoPanel:
     )
 
 
-def price_line(model: str) -> str:
+def price_line(model: str, language: str = ENGLISH) -> str:
     """The cost line for a model: its price where Heurist publishes one, and what it is."""
     kind = MODELS.get(model, HUNYUAN)
     credits = kind.credits(kind.prepare("price")) if kind.settings == () else None
+    note = price_note(language, kind.price_note)
     if credits is None:
-        return f"Cost: {kind.price_note}."
-    return f"Cost: {Price(credits)}. {kind.price_note}."
+        return say(language, "cost.note", note=note)
+    return say(language, "cost.price", price=price_text(language, Price(credits)), note=note)
 
 
-def pick_model(model: str) -> tuple[Any, str]:
-    """Show Mochi's settings only for Mochi, and its price line."""
-    return gr.update(visible=MODELS.get(model) is MOCHI), price_line(model)
+def cost_line(panel: VideoPanel) -> CostLine:
+    """The tab's cost line (price_line), as its model changes."""
+
+    def price(language: str, model: Any) -> str:
+        return price_line(model, language)
+
+    return CostLine([panel.model], panel.cost, price)
 
 
-def prepare_video(model: Any, prompt: Any, values: dict[str, Any]) -> Plan:
+def pick_model(model: str) -> Any:
+    """Show Mochi's settings only for Mochi."""
+    return gr.update(visible=MODELS.get(model) is MOCHI)
+
+
+def prepare_video(model: Any, prompt: Any, values: dict[str, Any], language: str = ENGLISH) -> Plan:
     """The plan of the chosen model's task, or a gr.Error that says what to fix."""
     kind: WorkflowKind | None = MODELS.get(model) if isinstance(model, str) else None
+    heading = title(language, "settings")
     if kind is None:
-        raise user_error(f"Choose a video model: {', '.join(MODELS)}.", title="Check the settings")
+        raise user_error(f"Choose a video model: {', '.join(MODELS)}.", title=heading)
     try:
         return plan_workflow(kind, prompt, **(values if kind.settings else {}))
     except HeuristError as error:
-        raise user_error(str(error), title="Check the settings") from None
+        raise user_error(error_text(error, language), title=heading) from None
 
 
 async def generate_video(studio: Studio, prompt: str, model: str, *rest: Any) -> AsyncIterator:
@@ -169,30 +191,32 @@ async def generate_video(studio: Studio, prompt: str, model: str, *rest: Any) ->
     values = dict(zip(names, rest[: len(names)], strict=True))
     key = (str(rest[len(names)] or "").strip() or None) if len(rest) > len(names) else None
     request = rest[len(names) + 1] if len(rest) > len(names) + 1 else None
+    language = language_of(request)  # English for a script or an agent
     if key is None and not studio.client.has_key:
-        raise user_error(NO_KEY_MESSAGE, title="No API key")
-    plan = prepare_video(model, prompt, values)
-    studio.admit(plan, key, request)
+        raise user_error(no_key(language), title=title(language, "no_key"))
+    plan = prepare_video(model, prompt, values, language)
+    studio.admit(plan, key, request, language)
     job = plan.jobs[0]
     # Hidden once: each update of a component's props costs Gradio a new component and its
     # config (a JSON schema), so the status lines after it change values only.
     hidden = gr.update(visible=False)
-    yield "Creating the task…", None, hidden, hidden, None
+    yield say(language, "task.creating"), None, hidden, hidden, None
     outcome = None
     async for step in follow(studio, job, key):
         if isinstance(step, TaskStatus):
-            yield step.describe(), None, None, None, None
+            yield task_text(language, step), None, None, None, None
         else:
             outcome = step
     if outcome.error is not None:
         if isinstance(outcome.error, TaskCanceledError):
             yield str(outcome.error), None, None, None, None
             return
-        raise user_error(str(outcome.error), title="The video failed")
+        heading = title(language, "video_failed")
+        raise user_error(error_text(outcome.error, language), title=heading)
     saved = outcome.image
     path = str(saved.path)
     elapsed = saved.record.get("elapsed_s", 0)
-    line = f"Finished in {elapsed:.0f} s · saved as {saved.path.name}"
+    line = say(language, "task.saved", seconds=elapsed, file=saved.path.name)
     is_mp4 = saved.path.suffix == ".mp4"
     yield (
         line,
@@ -261,13 +285,15 @@ generate_video.__signature__ = _signature()  # type: ignore[attr-defined]
 def link_target(panel: VideoPanel) -> LinkTarget:
     """What a video link (?tab=video&...) fills when the page opens: the form."""
     defaults = [component.value for component in panel.restorable]
-    return LinkTarget(panel.restorable, lambda query: VIDEO_LINKS.link_values(query, defaults))
+    return LinkTarget(
+        panel.restorable, lambda query, language: VIDEO_LINKS.link_values(query, defaults, language)
+    )
 
 
 def wire(studio: Studio, panel: VideoPanel, api_key: gr.Textbox) -> None:
     """Model choice shows its settings and price; Generate runs, Stop cancels the task; the
     history keeps each video; 🔗 copies a link to the settings."""
-    panel.model.change(pick_model, panel.model, [panel.mochi, panel.cost], **INSTANT)
+    panel.model.change(pick_model, panel.model, panel.mochi, **INSTANT)
     outputs = [panel.progress, panel.player, panel.animation, panel.download, panel.record]
     run = panel.generate.click(
         hide_from_mcp(bind(generate_video, studio)),

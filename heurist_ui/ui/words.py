@@ -5,9 +5,12 @@ titles, Markdown) is a key here; components take words(key) and the browser show
 its own language, English when the catalogue has no such language. The labels and help lines
 of declared settings (fields.py, video.py, flux_lora.py) stay declared there: their keys and
 English words are derived from those declarations, and only the translations live here.
-A component update may take words(key) too (the page translates it as it arrives); messages
-composed at run time (errors, notices, cost lines, progress) are English, for gr.I18n looks up
-whole entries only and passes them no values.
+A component update may take words(key) too (the page translates it as it arrives).
+
+gr.I18n looks up whole entries only and passes them no values, so the messages composed at
+run time (cost lines, progress, refusals, notices) are templates with named values in
+messages.py, this catalogue's sibling in the same three languages, formatted on the server in
+the language messages.language_of reads from the event (the same choice the page makes here).
 """
 
 from __future__ import annotations

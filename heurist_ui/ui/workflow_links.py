@@ -22,6 +22,7 @@ from ..jobkinds import MAX_PROMPT_CHARS, Setting, WorkflowKind
 from ..video import MOCHI_SETTINGS, VIDEO_KINDS
 from .errors import warn
 from .links import TAB_QUERY
+from .messages import ENGLISH, say
 
 
 @dataclass(frozen=True)
@@ -60,25 +61,29 @@ class TabLinks:
 }}
 """
 
-    def checked(self, values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
-        """The form's values that make sense ("kind", "prompt", settings), and what was not.
+    def checked(
+        self, values: Mapping[str, Any], language: str = ENGLISH
+    ) -> tuple[dict[str, Any], list[str]]:
+        """The form's values that make sense ("kind", "prompt", settings), and what was not
+        (said in language).
 
         values may come from anyone (a link, a browser's stored history): each is bounded here.
         """
         settings: dict[str, Any] = {}
-        ignored = []
+        ignored: list[str] = []
         name = values.get("kind")
         if name not in (None, ""):
             if isinstance(name, str) and name in self.kinds:
                 settings["kind"] = name
             else:
-                ignored.append(f"model {str(name)[:40]!r} (not a model of this tab)")
+                value = repr(str(name)[:40])
+                ignored.append(say(language, "link.not_of_tab", name="model", value=value))
         prompt = values.get("prompt")
         if prompt not in (None, ""):
             if isinstance(prompt, str) and len(prompt) <= MAX_PROMPT_CHARS:
                 settings["prompt"] = prompt
             else:
-                ignored.append("prompt (too long)")
+                ignored.append(say(language, "link.too_long", name="prompt"))
         for setting in self.settings:
             value = values.get(setting.name)
             if value in (None, ""):
@@ -86,16 +91,19 @@ class TabLinks:
             try:
                 settings[setting.name] = setting.check(value)
             except HeuristError:
-                bounds = f"{_shown(setting.minimum)} to {_shown(setting.maximum)}"
-                ignored.append(f"{setting.name} {str(value)[:20]!r} ({bounds})")
+                low, high = _shown(setting.minimum), _shown(setting.maximum)
+                shown = repr(str(value)[:20])
+                ignored.append(
+                    say(language, "link.range", name=setting.name, value=shown, low=low, high=high)
+                )
         return settings, ignored
 
-    def from_query(self, query: Any) -> tuple[dict[str, Any], list[str]]:
+    def from_query(self, query: Any, language: str = ENGLISH) -> tuple[dict[str, Any], list[str]]:
         """A link's settings for this tab and what was ignored; nothing from another tab's."""
         if not hasattr(query, "get") or query.get(TAB_QUERY) != self.tab:
             return {}, []
         values = {name: query.get(name) for name in ("prompt", *self.by_name)}
-        return self.checked({**values, "kind": query.get("model")})
+        return self.checked({**values, "kind": query.get("model")}, language)
 
     def form_updates(self, settings: Mapping[str, Any]) -> tuple:
         """Updates for the tab's form (prompt, model, one per setting) from checked settings."""
@@ -108,16 +116,16 @@ class TabLinks:
         )
         return (prompt, model, *rest)
 
-    def link_values(self, query: Any, defaults: Sequence[Any]) -> tuple:
+    def link_values(self, query: Any, defaults: Sequence[Any], language: str = ENGLISH) -> tuple:
         """The form's values (prompt, model, settings) for a page opened with this query.
 
         Plain values, the form's defaults where the link says nothing: every page load runs
         this, and a gr.update(), even an empty one, costs the session a new component. (The
         browser opens the tab: links.SELECT_TAB_JS.)
         """
-        settings, ignored = self.from_query(query)
+        settings, ignored = self.from_query(query, language)
         if ignored:
-            warn("Ignored from the link: " + "; ".join(ignored) + ".")
+            warn(say(language, "link.ignored", items="; ".join(ignored)))
         kind = self.kinds.get(settings.get("kind", ""))
         values = {"prompt": settings.get("prompt"), "model": kind.label if kind else None}
         values |= {name: settings.get(name) for name in self.by_name}
