@@ -7,7 +7,8 @@ the studio composes as it runs (the cost lines, progress, refusals, notices) is 
 `language_of(request)` reads from the event's Accept-Language header, the one way the UI picks
 a language. The choice follows the page's own rule for its static words (a catalogue language
 matches a browser language it is a prefix of: "es-MX" speaks "es", "zh-CN" "zh-CN", "zh-TW"
-and "fr" English), taking the best-liked match by q-value.
+and "fr" English), for the most-liked language only: gr.I18n takes the browser's first one
+or English, never the next.
 
 The core (heurist_ui/*.py) speaks English to every caller (CLI, MCP, REST); its errors a
 visitor meets most carry a code and their named values (errors.HeuristError), which
