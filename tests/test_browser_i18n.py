@@ -12,7 +12,7 @@ from test_browser import CHROMIUM, TIMEOUT_MS, expect, open_page, set_slider, th
 from test_browser_ux import PHONE, assert_every_tab_fits_a_phone
 
 from heurist_ui.ui.messages import MESSAGES
-from heurist_ui.ui.words import PREFIX, catalogue
+from heurist_ui.ui.words import LANGUAGES, PREFIX, catalogue
 
 pytestmark = [
     pytest.mark.browser,
@@ -96,16 +96,16 @@ def test_every_tab_fits_a_phone_in_spanish_and_chinese(open_in, locale, language
         ("zh-CN", say("zh-CN", "enhance"), "一座灯塔在黄昏", "a lighthouse in dusk", "Chinese"),
     ],
 )
-def test_enhance_writes_an_english_prompt_and_says_which_language_it_was(
+def test_enhance_writes_an_english_prompt_and_says_which_language_it_was_in_the_pages(
     open_in, locale, enhance, description, prompt, language
 ):
     page = open_in(locale)
     prompt_box(page).fill(description)
     page.get_by_role("button", name=enhance, exact=True).click()
     expect(prompt_box(page)).to_have_value(re.compile(rf"^{prompt}, .*masterpiece$"))
-    expect(page.get_by_test_id("toast-body")).to_contain_text(
-        f"Your description was in {language}: Enhance wrote the prompt in English."
-    )
+    page_language = locale if locale in LANGUAGES else "en"  # en-US: the English page
+    told = MESSAGES["enhance.translated"][LANGUAGES.index(page_language)].format(name=language)
+    expect(page.get_by_test_id("toast-body")).to_contain_text(told)
 
 
 def test_markup_in_the_language_name_shows_as_plain_text(open_in, app_sandbox):

@@ -242,6 +242,13 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "title.video_failed": ("The video failed", "El video falló", "视频生成失败"),
     "title.too_large": ("Too large", "Demasiado grande", "请求过大"),
     "title.slow_down": ("Slow down", "Más despacio", "请放慢速度"),
+    "title.enhance_failed": ("Enhance failed", "Mejorar falló", "优化失败"),
+    # {name}: the description's language, as the language model named it (plain words)
+    "enhance.translated": (
+        "Your description was in {name}: Enhance wrote the prompt in English.",
+        "Tu descripción estaba en {name}: Mejorar escribió el prompt en inglés.",
+        "你的描述使用的是 {name}：优化已用英文写出提示词。",
+    ),
     # The studio's own rate limit (ratelimit.RateLimit.message)
     "limit.slow_down": (
         "Slow down: This request needs {jobs}, and this studio runs at most {per_minute} jobs a "

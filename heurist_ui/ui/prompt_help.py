@@ -19,9 +19,9 @@ from ..prompt_help import NO_STYLE, apply_style, examples_for, style_names
 from . import controls
 from .errors import inform, user_error
 from .form import Form
-from .key import NO_KEY_MESSAGE
 from .markup import as_text
 from .mcp_tools import hide_from_mcp
+from .messages import error_text, language_of, no_key, say, title
 from .studio import Studio
 from .words import level_label, words
 
@@ -162,16 +162,19 @@ def enhance_text(
     api_key: Any = "",
     *,
     request: gr.Request | None = None,
-    on_translation: Callable[[str], None] | None = None,
+    on_translation: Callable[[str, str], None] | None = None,
 ) -> str:
     """The enhanced prompt for the model's family, or a gr.Error that leaves the form alone.
 
     On the server's key, an enhancement counts as one image against the visitor's rate limit.
-    A description in another language gives an English prompt; on_translation hears which.
+    A description in another language gives an English prompt; on_translation hears which,
+    and the visitor's language (messages.language_of: English but for the page's events).
     """
+    language = language_of(request)
+    failed = title(language, "enhance_failed")
     key = str(api_key or "").strip() or None
     if key is None and not studio.client.has_key:
-        raise user_error(NO_KEY_MESSAGE, title="No API key")
+        raise user_error(no_key(language), title=title(language, "no_key"))
     try:
         plan = plan_enhance(
             studio.catalog,
@@ -185,22 +188,22 @@ def enhance_text(
             lighting=lighting,
         )
     except HeuristError as error:
-        raise user_error(str(error), title="Enhance failed") from None
+        raise user_error(error_text(error, language), title=failed) from None
     studio.admit(plan, key, request)
     try:
-        text, language = studio.enhancer.enhance_noted(plan.enhance, api_key=key)
+        text, written_in = studio.enhancer.enhance_noted(plan.enhance, api_key=key)
     except HeuristError as error:
-        raise user_error(str(error), title="Enhance failed") from None
-    if language and on_translation is not None:
-        on_translation(language)
+        raise user_error(error_text(error, language), title=failed) from None
+    if written_in and on_translation is not None:
+        on_translation(written_in, language)
     return text
 
 
-def say_translated(language: str) -> None:
+def say_translated(written_in: str, language: str) -> None:
     """Tell the user their description was translated (the language named by the LLM, as
-    plain words only)."""
-    name = re.sub(r"[^\w \-]", "", language)[:40].strip() or "another language"
-    inform(f"Your description was in {name}: Enhance wrote the prompt in English.")
+    plain words only), in their own language."""
+    name = re.sub(r"[^\w \-]", "", written_in)[:40].strip() or "another language"
+    inform(say(language, "enhance.translated", name=name))
 
 
 def wire_rest(studio: Studio) -> None:
