@@ -21,6 +21,7 @@ from heurist_ui.params import check_size, validate
 from heurist_ui.ratelimit import RateLimit
 from heurist_ui.ui import controls, flux_lora, video
 from heurist_ui.ui.links import settings_from_query
+from heurist_ui.ui.markup import as_notice
 from heurist_ui.ui.messages import (
     MAX_HEADER_CHARS,
     MESSAGES,
@@ -352,3 +353,12 @@ def test_what_a_link_left_out_is_said_in_the_visitors_language(studio):
     assert "style 'Nope'（此处没有这个风格）" in chinese
     _, video = VIDEO_LINKS.from_query({"tab": "video", "model": "x", "width": "9"}, "es")
     assert video == ["model 'x' (no es un modelo de esta pestaña)", "width '9' (de 256 a 1024)"]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_unknown_video_model_is_refused_in_the_visitors_language(language):
+    with pytest.raises(gr.Error) as refused:
+        video.prepare_video("no-such-model", "a tide", {}, language)
+    said = say(language, "video.choose", models=", ".join(video.MODELS))
+    assert refused.value.message == as_notice(said)
+    assert refused.value.title == as_notice(say(language, "title.settings"))

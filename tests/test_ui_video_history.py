@@ -7,6 +7,7 @@ from PIL import Image
 from ui_helpers import changed
 
 from heurist_ui.ui.history import HISTORY_LIMIT, IMAGE_GONE_FILE
+from heurist_ui.ui.messages import MESSAGES
 from heurist_ui.ui.video_history import (
     VIDEO_GONE,
     VIDEO_HISTORY_FIELDS,
@@ -15,6 +16,7 @@ from heurist_ui.ui.video_history import (
     remember,
     restore,
 )
+from heurist_ui.ui.words import LANGUAGES
 from heurist_ui.video import HUNYUAN, MOCHI, MOCHI_SETTINGS, POSTER_SUFFIX, find_video
 
 SETTINGS = [setting.name for setting in MOCHI_SETTINGS]  # the Video form's, in order
@@ -90,6 +92,9 @@ def test_a_video_the_cap_deleted_shows_as_gone_and_still_restores(studio, made):
     prompt, model, *settings = restore(history, saved.record["job_id"], out)
     assert prompt["value"] == "a slow tide" and model["value"] == MOCHI.label
     assert dict(zip(SETTINGS, settings, strict=True))["seed"]["value"] == 5
+    # A Spanish visitor reads it in Spanish.
+    line, *_ = play(history, saved.record["job_id"], out, "es")
+    assert line == MESSAGES["video.gone"][LANGUAGES.index("es")] != VIDEO_GONE
 
 
 def test_a_picked_video_plays_and_its_settings_restore(studio, made):

@@ -47,7 +47,6 @@ GRID_INPUTS = (
 )
 STREAM_EVERY = 0.25  # seconds between updates of the cells while a grid runs
 INSTANT = {"queue": False, "show_progress": "hidden", **PRIVATE}
-NOT_A_ROW = "Model {model!r} cannot be a Compare row: the rows were kept. Pick the model here."
 AXIS_HINTS = {
     "seed": "compare.hint.seed",  # keys of ui/words.py
     "steps": "compare.hint.steps",
@@ -250,6 +249,7 @@ def from_generator(
     guidance: Any,
     seed: Any,
     style: Any,
+    request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
 ) -> tuple:
     """The generator's prompts (as its style sends them) and settings for Compare, its model
     the first row, the other rows kept."""
@@ -262,7 +262,8 @@ def from_generator(
     if model_id in {value for _, value in row_choices(catalogs.current)}:
         models = gr.update(value=[model_id, *(r for r in rows if r != model_id)][:MAX_MODELS])
     else:
-        warn(NOT_A_ROW.format(model=str(model_id)[:60]))
+        quoted = repr(str(model_id)[:60])
+        warn(say(language_of(request), "compare.not_a_row", model=quoted))
         models = gr.update()
     return prompt, neg_prompt, models, width, height, steps, guidance, seed
 

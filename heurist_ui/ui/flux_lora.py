@@ -142,7 +142,7 @@ async def generate_flux_lora_image(
     job = plan.jobs[0]
     yield say(language, "task.creating"), None, None
     outcome = None
-    async for step in follow(studio, job, key):
+    async for step in follow(studio, job, key, language, failed="image_failed"):
         if isinstance(step, TaskStatus):
             yield task_text(language, step), None, None
         else:

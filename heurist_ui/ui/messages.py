@@ -195,6 +195,31 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "Primero elige una imagen del historial.",
         "请先在历史记录中选择一张图像。",
     ),
+    "video.pick_first": (
+        "Pick a video in the history first.",
+        "Primero elige un video del historial.",
+        "请先在历史记录中选择一个视频。",
+    ),
+    "video.gone": (
+        "This video is no longer kept here (older files are deleted to stay within the "
+        "studio's storage). Restore its settings and generate again to remake it.",
+        "Este video ya no se guarda aquí (los archivos más antiguos se borran para no pasar del "
+        "espacio del estudio). Restaura sus ajustes y genera de nuevo para rehacerlo.",
+        "此视频已不再保存在这里（为不超出工作室的存储空间，较早的文件会被删除）。恢复它的设置并"
+        "再次生成即可重新得到它。",
+    ),
+    "video.choose": (
+        "Choose a video model: {models}.",
+        "Elige un modelo de video: {models}.",
+        "请选择视频模型：{models}。",
+    ),
+    # {model}: the generator's model, quoted, as outside text
+    "compare.not_a_row": (
+        "Model {model} cannot be a Compare row: the rows were kept. Pick the model here.",
+        "El modelo {model} no puede ser una fila de Comparar: se mantuvieron las filas. Elige "
+        "el modelo aquí.",
+        "模型 {model} 不能作为对比的一行：已保留原有的行。请在这里选择模型。",
+    ),
     # What a link carried that was ignored (links.py, workflow_links.py); names are the link's
     "link.ignored": (
         "Ignored from the link: {items}.",

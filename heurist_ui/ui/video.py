@@ -175,7 +175,7 @@ def prepare_video(model: Any, prompt: Any, values: dict[str, Any], language: str
     kind: WorkflowKind | None = MODELS.get(model) if isinstance(model, str) else None
     heading = title(language, "settings")
     if kind is None:
-        raise user_error(f"Choose a video model: {', '.join(MODELS)}.", title=heading)
+        raise user_error(say(language, "video.choose", models=", ".join(MODELS)), title=heading)
     try:
         return plan_workflow(kind, prompt, **(values if kind.settings else {}))
     except HeuristError as error:
@@ -202,7 +202,7 @@ async def generate_video(studio: Studio, prompt: str, model: str, *rest: Any) ->
     hidden = gr.update(visible=False)
     yield say(language, "task.creating"), None, hidden, hidden, None
     outcome = None
-    async for step in follow(studio, job, key):
+    async for step in follow(studio, job, key, language):
         if isinstance(step, TaskStatus):
             yield task_text(language, step), None, None, None, None
         else:
@@ -227,8 +227,15 @@ async def generate_video(studio: Studio, prompt: str, model: str, *rest: Any) ->
     )
 
 
-async def follow(studio: Studio, job: WorkflowJob, key: str | None) -> AsyncIterator:
-    """Run one workflow job: each TaskStatus as it is polled, then its Outcome.
+async def follow(
+    studio: Studio,
+    job: WorkflowJob,
+    key: str | None,
+    language: str = ENGLISH,
+    failed: str = "video_failed",
+) -> AsyncIterator:
+    """Run one workflow job: each TaskStatus as it is polled, then its Outcome. A job refused
+    at once is a gr.Error in language, titled by the messages' title.<failed>.
 
     Closing the iterator (Stop, a closed page) cancels the task on Heurist's side.
     """
@@ -243,7 +250,7 @@ async def follow(studio: Studio, job: WorkflowJob, key: str | None) -> AsyncIter
     try:
         (future,) = studio.runner.submit([job], key, on_status=heard, cancel=cancel)
     except HeuristError as error:
-        raise user_error(str(error)) from None
+        raise user_error(error_text(error, language), title=title(language, failed)) from None
     done = asyncio.wrap_future(future)
     try:
         while not done.done():

@@ -16,7 +16,8 @@ import gradio as gr
 
 from ..video import MOCHI_SETTINGS, find_video, forget_poster, poster_of
 from .errors import inform
-from .history import HISTORY_LIMIT, HISTORY_SECRET, IMAGE_GONE_FILE, RESTORED
+from .history import HISTORY_LIMIT, HISTORY_SECRET, IMAGE_GONE_FILE
+from .messages import ENGLISH, language_of, say
 from .words import words
 from .workflow_links import VIDEO_LINKS
 
@@ -31,11 +32,8 @@ VIDEO_HISTORY_FIELDS = (
     "elapsed_s",
     "created_at",
 )
-PICK_FIRST = "Pick a video in the history first."
-VIDEO_GONE = (
-    "This video is no longer kept here (older files are deleted to stay within the studio's "
-    "storage). Restore its settings and generate again to remake it."
-)
+PICK_FIRST = say(ENGLISH, "video.pick_first")
+VIDEO_GONE = say(ENGLISH, "video.gone")
 
 
 @dataclass(frozen=True)
@@ -90,15 +88,21 @@ def wire(
         index = event.index if isinstance(event.index, int) else -1
         return shown[index] if isinstance(shown, list) and 0 <= index < len(shown) else None
 
+    def played(items: Any, job_id: Any, request: gr.Request = None) -> tuple:  # type: ignore[assignment]
+        return play(items, job_id, output_dir, language_of(request))
+
+    def restored(items: Any, job_id: Any, request: gr.Request = None) -> tuple:  # type: ignore[assignment]
+        return restore(items, job_id, output_dir, language_of(request))
+
     history.gallery.select(pick, history.shown, history.picked, queue=False, **quiet).then(
-        lambda items, job_id: play(items, job_id, output_dir),
+        played,
         [history.state, history.picked],
         player,
         queue=False,
         **quiet,
     )
     history.restore.click(
-        lambda items, job_id: restore(items, job_id, output_dir),
+        restored,
         [history.state, history.picked],
         form,
         concurrency_limit=None,  # queued, never waiting: gr.Info needs the queue
@@ -153,7 +157,7 @@ def caption(item: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
-def play(history: Any, job_id: Any, output_dir: Path) -> tuple:
+def play(history: Any, job_id: Any, output_dir: Path, language: str = ENGLISH) -> tuple:
     """(progress, player, animation, download, record) for a picked entry: its video, or gone."""
     item = _item(history, job_id)
     hidden = gr.update(value=None, visible=False)
@@ -161,7 +165,7 @@ def play(history: Any, job_id: Any, output_dir: Path) -> tuple:
         return gr.update(), gr.update(), gr.update(), gr.update(), gr.update()
     video = find_video(output_dir, item.get("job_id"))
     if video is None:
-        return VIDEO_GONE, None, hidden, hidden, item
+        return say(language, "video.gone"), None, hidden, hidden, item
     path, is_mp4 = str(video), video.suffix == ".mp4"
     return (
         f"From the history · {video.name}",
@@ -172,14 +176,16 @@ def play(history: Any, job_id: Any, output_dir: Path) -> tuple:
     )
 
 
-def restore(history: Any, job_id: Any, output_dir: Path) -> tuple:
-    """The video form's updates from a picked entry (each value bounded); says what it did."""
+def restore(history: Any, job_id: Any, output_dir: Path, language: str = ENGLISH) -> tuple:
+    """The video form's updates from a picked entry (each value bounded); says what it did, in
+    language."""
     item = _item(history, job_id)
     if item is None:
-        inform(PICK_FIRST)
+        inform(say(language, "video.pick_first"))
         return VIDEO_LINKS.form_updates({})
     settings, _ = VIDEO_LINKS.checked(item)
-    inform(RESTORED if find_video(output_dir, item.get("job_id")) else VIDEO_GONE)
+    found = find_video(output_dir, item.get("job_id"))
+    inform(say(language, "history.restored" if found else "video.gone"))
     return VIDEO_LINKS.form_updates(settings)
 
 
