@@ -71,6 +71,8 @@ def test_apply_settings_keeps_the_current_model_when_unknown_and_warns(studio):
     assert changed(by_key["model_id"]) == {}
     assert by_key["prompt"]["value"] == "a red fox"
     assert by_key["seed"]["value"] == 7
+    with pytest.warns(UserWarning, match="ya no ofrece el modelo 'Gone'"):
+        apply_settings(studio.catalogs, {"model_id": "Gone"}, "es")
 
 
 def test_apply_settings_ignores_anything_but_a_dict(studio):

@@ -362,3 +362,13 @@ def test_an_unknown_video_model_is_refused_in_the_visitors_language(language):
     said = say(language, "video.choose", models=", ".join(video.MODELS))
     assert refused.value.message == as_notice(said)
     assert refused.value.title == as_notice(say(language, "title.settings"))
+
+
+def test_gradio_hands_the_restore_event_its_request(studio):
+    # Gradio passes the request only to a function whose own hints name gr.Request (not
+    # through a partial): else the notice would silently stay English.
+    from gradio.utils import get_type_hints
+
+    from heurist_ui.ui.form import settings_restorer
+
+    assert get_type_hints(settings_restorer(studio.catalogs))["request"] is gr.Request

@@ -7,7 +7,6 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing, suppress
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import gradio as gr
@@ -20,7 +19,7 @@ from ..plan import Plan, plan_grid_request
 from ..prompt_help import apply_style
 from . import controls
 from .errors import user_error, warn
-from .form import Form, apply_settings
+from .form import Form, settings_restorer
 from .markup import as_text
 from .mcp_tools import hide_from_mcp
 from .messages import ENGLISH, counted, error_text, language_of, no_key, price_text, say, title
@@ -219,15 +218,34 @@ def wire(studio: Studio, panel: ComparePanel, api_key: gr.Textbox, form: Form, t
         api_description="Compare models and settings: one job per cell; (grid, cells, records).",
     )
     taken = [form.model_id, form.width, form.height, form.num_iterations, form.guidance_scale]
+
+    def take(  # Gradio passes a gr.Request to a function that names it, not to a partial
+        rows,
+        prompt,
+        neg_prompt,
+        model_id,
+        width,
+        height,
+        steps,
+        guidance,
+        seed,
+        style,
+        request: gr.Request = None,  # type: ignore[assignment]
+    ) -> tuple:
+        settings = (model_id, width, height, steps, guidance, seed, style)
+        return from_generator(
+            studio.catalogs, rows, prompt, neg_prompt, *settings, language_of(request)
+        )
+
     panel.take.click(
-        partial(from_generator, studio.catalogs),
+        take,
         [panel.models, form.prompt, form.neg_prompt, *taken, form.seed, form.style],
         [panel.prompt, panel.neg_prompt, panel.models, *panel.inputs[5:]],
         **INSTANT,
     )
     panel.cells.select(select_cell, panel.records, [panel.details, panel.selected], **INSTANT)
     panel.reuse.click(
-        partial(apply_settings, studio.catalogs),
+        settings_restorer(studio.catalogs),
         panel.selected,
         form.restorable,
         concurrency_limit=None,
@@ -249,10 +267,10 @@ def from_generator(
     guidance: Any,
     seed: Any,
     style: Any,
-    request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
+    language: str = ENGLISH,
 ) -> tuple:
     """The generator's prompts (as its style sends them) and settings for Compare, its model
-    the first row, the other rows kept."""
+    the first row, the other rows kept; a model that cannot be a row is said so in language."""
     prompt, neg_prompt = str(prompt or ""), str(neg_prompt or "")
     # Every row that takes a negative prompt gets the style's; a style this server does not
     # know leaves the words as typed.
@@ -263,7 +281,7 @@ def from_generator(
         models = gr.update(value=[model_id, *(r for r in rows if r != model_id)][:MAX_MODELS])
     else:
         quoted = repr(str(model_id)[:60])
-        warn(say(language_of(request), "compare.not_a_row", model=quoted))
+        warn(say(language, "compare.not_a_row", model=quoted))
         models = gr.update()
     return prompt, neg_prompt, models, width, height, steps, guidance, seed
 

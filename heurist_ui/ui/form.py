@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ from ..generator_models import STRENGTH, generator_values, size_rule, with_loras
 from ..params import SETTING_FIELDS
 from ..prompt_help import NO_STYLE, style_names
 from .errors import warn
+from .messages import ENGLISH, language_of, say
 
 FORM_STORAGE = "heurist_ui_form"
 SAVE_FORM_JS = f"""
@@ -106,18 +108,26 @@ def form_values(record: Any) -> dict[str, Any]:
     return {name: value for name, value in values.items() if value is not None}
 
 
-def apply_settings(catalogs: CatalogStore, settings: Any) -> tuple:
+def settings_restorer(catalogs: CatalogStore) -> Callable[..., tuple]:
+    """apply_settings as an event's function, saying what it says in the visitor's language
+    (Gradio passes a gr.Request to a function that names it, but not through a partial)."""
+
+    def restore(settings: Any, request: gr.Request = None) -> tuple:  # type: ignore[assignment]
+        return apply_settings(catalogs, settings, language_of(request))
+
+    return restore
+
+
+def apply_settings(catalogs: CatalogStore, settings: Any, language: str = ENGLISH) -> tuple:
     """Form updates (for Form.restorable) that restore a record, history entry, infotext or link.
 
     Every field the record gives is set, with the model's size bounds; the rest are left alone.
+    A model Heurist no longer offers is said so, in language.
     """
     values = form_values(settings)
     model = with_loras(catalogs.current).find(values.get("model_id"))
     if values.get("model_id") and model is None:
-        warn(
-            f"Model {str(values['model_id'])[:60]!r} is not offered by Heurist now: the "
-            "current model was kept."
-        )
+        warn(say(language, "restore.no_model", model=repr(str(values["model_id"])[:60])))
     bounds = {}
     if model:
         minimum, step = size_rule(model)

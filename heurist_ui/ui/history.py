@@ -234,7 +234,7 @@ def pick_history(
         return (gr.update(),) * len(FORM_FIELDS)
     gone = output_dir is not None and find_saved(output_dir, item.get("job_id")) is None
     inform(say(language, "history.image_gone" if gone else "history.restored"))
-    return apply_settings(catalogs, item)
+    return apply_settings(catalogs, item, language)
 
 
 def _short(item: dict[str, Any], limit: int = 60) -> str:

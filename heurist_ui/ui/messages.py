@@ -195,6 +195,12 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "Primero elige una imagen del historial.",
         "请先在历史记录中选择一张图像。",
     ),
+    # {model}: the record's model, quoted, as outside text
+    "restore.no_model": (
+        "Model {model} is not offered by Heurist now: the current model was kept.",
+        "Heurist ya no ofrece el modelo {model}: se mantuvo el modelo actual.",
+        "Heurist 目前不提供模型 {model}：已保留当前模型。",
+    ),
     "video.pick_first": (
         "Pick a video in the history first.",
         "Primero elige un video del historial.",

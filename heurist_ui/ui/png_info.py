@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import gradio as gr
@@ -13,7 +12,7 @@ from ..generator_models import STRENGTH
 from ..infotext import parse_infotext
 from ..params import SETTING_FIELDS
 from ..pngfile import read_png_metadata
-from .form import FORM_NOTES, Form, apply_settings
+from .form import FORM_NOTES, Form, settings_restorer
 from .markup import as_block
 from .words import words
 
@@ -59,7 +58,7 @@ def wire(panel: PngInfo, form: Form, tabs: gr.Tabs, catalogs: CatalogStore) -> N
         **private,
     )
     panel.send.click(
-        partial(apply_settings, catalogs),
+        settings_restorer(catalogs),
         panel.found,
         form.restorable,
         concurrency_limit=None,  # queued, never waiting: gr.Warning needs the queue

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import gradio as gr
 
 from ..catalog import CatalogStore
 from .controls import format_credits
-from .form import Form, apply_settings
+from .form import Form, settings_restorer
 from .links import record_query
 from .markup import as_text
 from .words import words
@@ -84,7 +83,7 @@ def wire(results: Results, form: Form, catalogs: CatalogStore) -> None:
     results.reuse_seed.click(reuse_seed, results.selected, form.seed, queue=False, **quiet)
     # Queued, never waiting: gr.Warning reaches the page only from the queue.
     results.reuse_all.click(
-        partial(apply_settings, catalogs),
+        settings_restorer(catalogs),
         results.selected,
         form.restorable,
         concurrency_limit=None,
