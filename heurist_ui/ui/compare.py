@@ -219,27 +219,13 @@ def wire(studio: Studio, panel: ComparePanel, api_key: gr.Textbox, form: Form, t
     )
     taken = [form.model_id, form.width, form.height, form.num_iterations, form.guidance_scale]
 
-    def take(  # Gradio passes a gr.Request to a function that names it, not to a partial
-        rows,
-        prompt,
-        neg_prompt,
-        model_id,
-        width,
-        height,
-        steps,
-        guidance,
-        seed,
-        style,
-        request: gr.Request = None,  # type: ignore[assignment]
-    ) -> tuple:
-        settings = (model_id, width, height, steps, guidance, seed, style)
-        return from_generator(
-            studio.catalogs, rows, prompt, neg_prompt, *settings, language_of(request)
-        )
-
+    generators = [panel.models, form.prompt, form.neg_prompt, *taken, form.seed, form.style]
     panel.take.click(
-        take,
-        [panel.models, form.prompt, form.neg_prompt, *taken, form.seed, form.style],
+        controls.in_language(
+            lambda language, *values: from_generator(studio.catalogs, *values, language),
+            len(generators),
+        ),
+        generators,
         [panel.prompt, panel.neg_prompt, panel.models, *panel.inputs[5:]],
         **INSTANT,
     )

@@ -14,8 +14,9 @@ from ..catalog import CatalogStore, ModelCatalog
 from ..generator_models import STRENGTH, generator_values, size_rule, with_loras
 from ..params import SETTING_FIELDS
 from ..prompt_help import NO_STYLE, style_names
+from .controls import in_language
 from .errors import warn
-from .messages import ENGLISH, language_of, say
+from .messages import ENGLISH, say
 
 FORM_STORAGE = "heurist_ui_form"
 SAVE_FORM_JS = f"""
@@ -109,13 +110,8 @@ def form_values(record: Any) -> dict[str, Any]:
 
 
 def settings_restorer(catalogs: CatalogStore) -> Callable[..., tuple]:
-    """apply_settings as an event's function, saying what it says in the visitor's language
-    (Gradio passes a gr.Request to a function that names it, but not through a partial)."""
-
-    def restore(settings: Any, request: gr.Request = None) -> tuple:  # type: ignore[assignment]
-        return apply_settings(catalogs, settings, language_of(request))
-
-    return restore
+    """apply_settings as an event's function, saying what it says in the visitor's language."""
+    return in_language(lambda language, settings: apply_settings(catalogs, settings, language), 1)
 
 
 def apply_settings(catalogs: CatalogStore, settings: Any, language: str = ENGLISH) -> tuple:
