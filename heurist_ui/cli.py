@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, as_completed
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -21,7 +21,7 @@ from .batch import JobRunner, Outcome, outcome_of, summarize_failures
 from .client import HeuristClient, check_key
 from .config import Settings, load_settings, sandbox_settings
 from .cost import Price
-from .ctrl_c import interrupt_after
+from .ctrl_c import as_completed, interrupt_after
 from .errors import HeuristError
 from .fields import COUNT, SETTINGS
 from .generator_models import LORA_MODELS, STRENGTH, job_settings, with_loras

@@ -18,13 +18,12 @@ from typing import Any
 from .batch import JobRunner, outcome_of
 from .client import HeuristClient, check_key
 from .cost import Price
-from .ctrl_c import interrupt_after
+from .ctrl_c import as_completed, interrupt_after
 from .errors import HeuristError
 from .video import MOCHI_SETTINGS, VIDEO_KINDS
 from .workflow import DEFAULT_POLL_INTERVAL, TaskStatus
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-TICK = 0.5  # seconds between checks for Ctrl+C while a task runs
 
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -78,7 +77,7 @@ def run(client: HeuristClient, args: argparse.Namespace, usage_error: type[Excep
     try:
         with interrupt_after():
             (future,) = runner.submit([job], None, on_status=heard, cancel=cancel)
-        while not wait([future], timeout=TICK).done:
+        for _ in as_completed([future]):
             pass
     except KeyboardInterrupt:
         cancel.set()
