@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pytest
 import requests
 from ui_helpers import free_port, running_studio
-from waiting import wait_until
+from waiting import LIMIT, wait_until
 
 from app import SANDBOX_KEY
 from heurist_ui.pngfile import find_saved, read_png_metadata, save_png
@@ -34,10 +34,11 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 VIEWPORT = {"width": 1400, "height": 1000}
-TIMEOUT_MS = 15_000
-# A page's first load (Gradio's bundle, compiled cold) on a loaded machine can take longer than
-# an action: a safety net, as waiting.LIMIT, never a measurement.
-LOAD_TIMEOUT_MS = 60_000
+# Every browser test's wait (Playwright's actions and expect(), set once here): waiting.LIMIT, a
+# safety net that a busy machine only makes slower, never a measurement. A page's first load
+# (Gradio's bundle, compiled cold) can take longer than an action: twice that.
+TIMEOUT_MS = int(LIMIT * 1000)
+LOAD_TIMEOUT_MS = 2 * TIMEOUT_MS
 KEEP_FORM = "test-keep-form"
 THUMBNAIL = re.compile(r"^Thumbnail \d+ of \d+$")
 

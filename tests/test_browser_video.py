@@ -9,7 +9,7 @@ from urllib.parse import quote
 import av
 import pytest
 import test_browser as shared
-from ui_helpers import running_studio
+from ui_helpers import api_client, running_studio
 from waiting import wait_until
 
 from app import SANDBOX_KEY
@@ -17,7 +17,7 @@ from heurist_ui.sandbox import Sandbox
 from heurist_ui.video import read_video_record
 
 CHROMIUM = Path("/usr/bin/chromium")
-TIMEOUT_MS = 15_000
+TIMEOUT_MS = shared.TIMEOUT_MS  # test_browser's, which also set expect()'s default
 POLL = 0.05  # the studio's poll interval here: small, so a held task is seen soon
 
 pytestmark = [
@@ -25,8 +25,7 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium"),
 ]
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
-expect = sync_api.expect
+expect = shared.expect
 
 
 @pytest.fixture(scope="module")
@@ -208,10 +207,8 @@ def test_a_flux_lora_image_is_generated_with_its_price_and_record(context, app, 
 
 
 def test_the_video_rest_endpoint_runs_a_checked_task(app, app_sandbox):
-    from gradio_client import Client
-
     app_sandbox.reset()
-    client = Client(app.url, verbose=False, download_files=False)
+    client = api_client(app.url)
     mochi = {"width": 512, "height": 256, "length": 16, "steps": 20, "seed": 3, "fps": 8}
 
     line, _, _, _, record = client.predict(
