@@ -107,6 +107,45 @@ def keyless_context(browser):
     context.close()
 
 
+EMPTY_STORAGE = {"cookies": [], "origins": []}
+
+
+@pytest.fixture(scope="module")
+def profiles(browser):
+    """profiles(name, **options): a module's browser profile of that name, made once.
+
+    A new profile per test starts with an empty HTTP cache, so its page fetches and compiles
+    Gradio's bundle again (about 1.7 s more a page on a busy machine). A module's tests share
+    one per name and screen size instead, and fresh_page() empties its storage for each test:
+    the page state of a new profile, with the cache kept.
+    """
+    made: dict[tuple, object] = {}
+
+    def profile(name: str, **options):
+        key = (name, repr(sorted(options.items())))
+        if key not in made:
+            made[key] = browser.new_context(**options)
+            made[key].set_default_timeout(TIMEOUT_MS)
+        return made[key]
+
+    yield profile
+    for context in made.values():
+        context.close()
+
+
+def emptied(context):
+    """The profile without its pages, cookies and storage (localStorage, IndexedDB), as new."""
+    for page in context.pages:
+        page.close()
+    context.set_storage_state(EMPTY_STORAGE)
+    return context
+
+
+def fresh_page(context, url: str):
+    """A page of url in the emptied profile, once the app is usable (as open_page)."""
+    return open_page(emptied(context), url)
+
+
 def open_page(context, url: str):
     page = context.new_page()
     page.goto(url, timeout=LOAD_TIMEOUT_MS)

@@ -17,7 +17,6 @@ from heurist_ui.sandbox import Sandbox
 from heurist_ui.video import read_video_record
 
 CHROMIUM = Path("/usr/bin/chromium")
-TIMEOUT_MS = shared.TIMEOUT_MS  # test_browser's, which also set expect()'s default
 POLL = 0.05  # the studio's poll interval here: small, so a held task is seen soon
 
 pytestmark = [
@@ -41,28 +40,30 @@ def app(app_sandbox, tmp_path_factory):
         yield app
 
 
-browser = shared.browser  # one Chromium for the browser tests, as test_browser_form does
+# One Chromium for the browser tests, as test_browser_form does; the module's profiles are
+# emptied for each test (test_browser.emptied): a new profile's page state, with the cache kept.
+browser, profiles = shared.browser, shared.profiles
+SCREEN = {"viewport": {"width": 1400, "height": 1000}, "accept_downloads": True}
 
 
 @pytest.fixture
-def context(browser, app, app_sandbox):
+def context(profiles, app, app_sandbox):
+    """A profile of its own (a link opened elsewhere than the page fixture's)."""
     app_sandbox.reset()
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    context.set_default_timeout(TIMEOUT_MS)
+    context = shared.emptied(profiles("context", **SCREEN))
     yield context
-    context.close()
+    for page in context.pages:
+        page.close()
 
 
 @pytest.fixture
-def page(browser, app, app_sandbox):
+def page(profiles, app, app_sandbox):
     app_sandbox.reset()
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
+    page = shared.emptied(profiles("page", **SCREEN)).new_page()
     page.goto(app.url)
     page.get_by_role("tab", name="Video").click()
     yield page
-    context.close()
+    page.close()
 
 
 def progress(page):
