@@ -281,6 +281,10 @@ def open_link(page, app, record: FormRecord) -> None:
 def disturb(page, models: list[ModelInfo], record: FormRecord) -> None:
     """Change the form as a user would before restoring: another model, another prompt."""
     other = next(m for m in models if m.name != record.model_id and not m.is_lora)
+    # The batch just shown may still send its last view: one that lands while the Model list
+    # is open re-renders it closed, under the click (a busy run timed out so). Every update sent
+    # before is shown once settle()'s own event has answered.
+    shared.settle(page)
     pick_model(page, other, models)
     prompt_box(page).fill("something else entirely")
 
