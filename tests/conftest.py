@@ -42,7 +42,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 # The longest files, longest first, start before the rest: on two workers (scripts/test.sh,
-# loadfile) a long file started last would leave one worker idle while it runs alone.
+# loadfile) a long file started last would leave one worker idle while it runs alone. After the
+# browser files, the others of 7 s or more (a busy run's --durations), so the end is made of
+# files of a few seconds, which the two workers share evenly.
 SLOW_FILES = (
     "test_browser_form.py",
     "test_browser.py",
@@ -50,6 +52,16 @@ SLOW_FILES = (
     "test_browser_i18n.py",
     "test_browser_compare.py",
     "test_browser_video.py",
+    "test_reliability_load.py",
+    "test_plan.py",
+    "test_reliability_input.py",
+    "test_client.py",
+    "test_app_cli.py",
+    "test_cli.py",
+    "test_reliability_secrets.py",
+    "test_reliability_faults.py",
+    "test_packaging.py",
+    "test_bench_video.py",
 )
 
 

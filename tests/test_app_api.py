@@ -10,7 +10,7 @@ import pytest
 import requests
 from gradio_client import Client
 from gradio_client.exceptions import AppError
-from ui_helpers import PARAMETERS, generate_arguments, running_studio
+from ui_helpers import PARAMETERS, api_client, generate_arguments, running_studio
 from waiting import release_once_held
 
 from heurist_ui.client import RECORD_KEYS
@@ -38,7 +38,7 @@ def app(slow_sandbox, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def api(app):
-    return Client(app.url, verbose=False, download_files=False)
+    return api_client(app.url)
 
 
 @pytest.fixture(autouse=True)
@@ -140,7 +140,7 @@ def test_a_script_asking_for_spanish_still_gets_english(app, slow_sandbox):
 
 
 def test_each_users_key_is_used_for_their_jobs_only(app, slow_sandbox):
-    alice, bob = (Client(app.url, verbose=False, download_files=False) for _ in range(2))
+    alice, bob = (api_client(app.url) for _ in range(2))
     with ThreadPoolExecutor(2) as pool, slow_sandbox.hold() as gate:
         alices = pool.submit(generate, alice, api_key=ALICE_KEY, num_images=2)
         bobs = pool.submit(generate, bob, api_key=BOB_KEY, num_images=2)

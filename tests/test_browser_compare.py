@@ -16,7 +16,8 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium"),
 ]
 
-browser, app_sandbox, app = shared.browser, shared.app_sandbox, shared.app
+browser, profiles = shared.browser, shared.profiles
+app_sandbox, app = shared.app_sandbox, shared.app
 screen = ux.screen  # a fresh page at 1440×900 and at 390×844
 
 

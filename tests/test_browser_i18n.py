@@ -8,7 +8,15 @@ import re
 
 import pytest
 import test_browser as shared
-from test_browser import CHROMIUM, TIMEOUT_MS, expect, open_page, set_slider, thumbnails
+from test_browser import (
+    CHROMIUM,
+    TIMEOUT_MS,
+    expect,
+    fresh_page,
+    open_page,
+    set_slider,
+    thumbnails,
+)
 from test_browser_ux import PHONE, assert_every_tab_fits_a_phone
 
 from heurist_ui.ui.messages import MESSAGES
@@ -19,7 +27,8 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium"),
 ]
 
-browser, app_sandbox, app = shared.browser, shared.app_sandbox, shared.app
+browser, profiles = shared.browser, shared.profiles
+app_sandbox, app = shared.app_sandbox, shared.app
 DESK = {"width": 1440, "height": 900}
 TAB_KEYS = ("generate", "tab.compare", "tab.png_info", "tab.video", "tab.flux_lora")
 
@@ -30,21 +39,20 @@ def say(language: str, key: str) -> str:
 
 
 @pytest.fixture
-def open_in(browser, app, app_sandbox):
-    """open_in(locale, viewport): a fresh page of the keyed app in a browser set to locale."""
-    contexts = []
+def open_in(profiles, app, app_sandbox):
+    """open_in(locale, viewport): a fresh page of the keyed app in a browser set to locale
+    (the module's profile for that locale and size, emptied)."""
+    pages = []
     app_sandbox.reset()
     app_sandbox.latency = 0.0
 
     def open_(locale: str, viewport: dict = DESK):
-        context = browser.new_context(locale=locale, viewport=viewport)
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        return open_page(context, app.url)
+        pages.append(fresh_page(profiles("i18n", locale=locale, viewport=viewport), app.url))
+        return pages[-1]
 
     yield open_
-    for context in contexts:
-        context.close()
+    for page in pages:
+        page.close()
     app_sandbox.reset()
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import test_browser as shared
-from test_browser import CHROMIUM, TIMEOUT_MS, expect, open_page, prompt_box, set_slider
+from test_browser import CHROMIUM, expect, fresh_page, prompt_box, set_slider
 
 pytestmark = [
     pytest.mark.browser,
@@ -24,8 +24,9 @@ PHONE = {"width": 390, "height": 844}
 # And a gallery's image whose caption, shown under it, is also its alt text.
 GRADIO_OWN = {"aria-prohibited-attr", "image-redundant-alt"}
 
-browser, app_sandbox, app, keyless_app = (
+browser, profiles, app_sandbox, app, keyless_app = (
     shared.browser,
+    shared.profiles,
     shared.app_sandbox,
     shared.app,
     shared.keyless_app,
@@ -33,15 +34,13 @@ browser, app_sandbox, app, keyless_app = (
 
 
 @pytest.fixture(params=[DESK, PHONE], ids=["desk", "phone"])
-def screen(request, browser, app, app_sandbox):
-    """A fresh page of the keyed app at each size."""
+def screen(request, profiles, app, app_sandbox):
+    """A fresh page of the keyed app at each size (the module's profile for it, emptied)."""
     app_sandbox.reset()
     app_sandbox.latency = 0.0
-    context = browser.new_context(viewport=request.param)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = open_page(context, app.url)
+    page = fresh_page(profiles("screen", viewport=request.param), app.url)
     yield page, request.param
-    context.close()
+    page.close()
 
 
 def box(page, selector: str) -> dict:
@@ -174,13 +173,10 @@ def test_no_contrast_failures_on_any_tab(screen):
         assert set(violations) <= GRADIO_OWN, (tab, violations)
 
 
-def test_every_tab_fits_a_phone_without_clipped_labels(browser, app):
-    context = browser.new_context(viewport=PHONE)
-    context.set_default_timeout(TIMEOUT_MS)
-    try:
-        assert_every_tab_fits_a_phone(open_page(context, app.url), TABS)
-    finally:
-        context.close()
+def test_every_tab_fits_a_phone_without_clipped_labels(profiles, app):
+    page = fresh_page(profiles("screen", viewport=PHONE), app.url)
+    assert_every_tab_fits_a_phone(page, TABS)
+    page.close()
 
 
 def assert_every_tab_fits_a_phone(page, tabs: tuple[str, ...]) -> None:
@@ -211,31 +207,26 @@ def assert_every_tab_fits_a_phone(page, tabs: tuple[str, ...]) -> None:
         assert broken == [], (tab, broken)
 
 
-def test_without_a_server_key_the_key_comes_first_with_how_to_get_one(browser, keyless_app):
-    context = browser.new_context(viewport=PHONE)
-    context.set_default_timeout(TIMEOUT_MS)
-    try:
-        page = open_page(context, keyless_app.url)
-        key, prompt, generate = (
-            box(page, "#api-key"),
-            box(page, "#prompt"),
-            box(page, "#generate-btn"),
-        )
-        assert bottom(key) < prompt["y"] and bottom(generate) < PHONE["height"]
-        link = page.locator("#get-a-key").get_by_role("link", name="Heurist's site")
-        expect(link).to_have_attribute("href", "https://heurist.ai")
-    finally:
-        context.close()
+def test_without_a_server_key_the_key_comes_first_with_how_to_get_one(profiles, keyless_app):
+    page = fresh_page(profiles("screen", viewport=PHONE), keyless_app.url)
+    key, prompt, generate = (
+        box(page, "#api-key"),
+        box(page, "#prompt"),
+        box(page, "#generate-btn"),
+    )
+    assert bottom(key) < prompt["y"] and bottom(generate) < PHONE["height"]
+    link = page.locator("#get-a-key").get_by_role("link", name="Heurist's site")
+    expect(link).to_have_attribute("href", "https://heurist.ai")
+    page.close()
 
 
 @pytest.fixture
-def page(browser, app, app_sandbox):
+def page(profiles, app, app_sandbox):
     app_sandbox.reset()
     app_sandbox.latency = 0.0
-    context = browser.new_context(viewport=DESK)
-    context.set_default_timeout(TIMEOUT_MS)
-    yield open_page(context, app.url)
-    context.close()
+    page = fresh_page(profiles("screen", viewport=DESK), app.url)
+    yield page
+    page.close()
     app_sandbox.reset()  # lets go of any job a test left held
 
 

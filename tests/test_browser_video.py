@@ -9,7 +9,7 @@ from urllib.parse import quote
 import av
 import pytest
 import test_browser as shared
-from ui_helpers import running_studio
+from ui_helpers import api_client, running_studio
 from waiting import wait_until
 
 from app import SANDBOX_KEY
@@ -17,7 +17,6 @@ from heurist_ui.sandbox import Sandbox
 from heurist_ui.video import read_video_record
 
 CHROMIUM = Path("/usr/bin/chromium")
-TIMEOUT_MS = 15_000
 POLL = 0.05  # the studio's poll interval here: small, so a held task is seen soon
 
 pytestmark = [
@@ -25,8 +24,7 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium"),
 ]
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
-expect = sync_api.expect
+expect = shared.expect
 
 
 @pytest.fixture(scope="module")
@@ -42,28 +40,30 @@ def app(app_sandbox, tmp_path_factory):
         yield app
 
 
-browser = shared.browser  # one Chromium for the browser tests, as test_browser_form does
+# One Chromium for the browser tests, as test_browser_form does; the module's profiles are
+# emptied for each test (test_browser.emptied): a new profile's page state, with the cache kept.
+browser, profiles = shared.browser, shared.profiles
+SCREEN = {"viewport": {"width": 1400, "height": 1000}, "accept_downloads": True}
 
 
 @pytest.fixture
-def context(browser, app, app_sandbox):
+def context(profiles, app, app_sandbox):
+    """A profile of its own (a link opened elsewhere than the page fixture's)."""
     app_sandbox.reset()
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    context.set_default_timeout(TIMEOUT_MS)
+    context = shared.emptied(profiles("context", **SCREEN))
     yield context
-    context.close()
+    for page in context.pages:
+        page.close()
 
 
 @pytest.fixture
-def page(browser, app, app_sandbox):
+def page(profiles, app, app_sandbox):
     app_sandbox.reset()
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
+    page = shared.emptied(profiles("page", **SCREEN)).new_page()
     page.goto(app.url)
     page.get_by_role("tab", name="Video").click()
     yield page
-    context.close()
+    page.close()
 
 
 def progress(page):
@@ -208,10 +208,8 @@ def test_a_flux_lora_image_is_generated_with_its_price_and_record(context, app, 
 
 
 def test_the_video_rest_endpoint_runs_a_checked_task(app, app_sandbox):
-    from gradio_client import Client
-
     app_sandbox.reset()
-    client = Client(app.url, verbose=False, download_files=False)
+    client = api_client(app.url)
     mochi = {"width": 512, "height": 256, "length": 16, "steps": 20, "seed": 3, "fps": 8}
 
     line, _, _, _, record = client.predict(

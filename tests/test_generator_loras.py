@@ -6,12 +6,11 @@ import asyncio
 import json
 
 import pytest
-from gradio_client import Client
 from gradio_client.exceptions import AppError
 from PIL import Image
 from test_cli import run_cli
 from test_mcp import mcp_call, texts
-from ui_helpers import generate_arguments, running_studio
+from ui_helpers import api_client, generate_arguments, running_studio
 
 from heurist_ui.batch import JobRunner
 from heurist_ui.errors import InvalidRequestError
@@ -141,7 +140,7 @@ def created(app, since: int) -> list[dict]:
 
 
 def test_rest_generate_runs_a_lora_batch_with_its_strength(app):
-    api = Client(app.url, verbose=False, download_files=False)
+    api = api_client(app.url)
     since = len(created(app, 0))
     arguments = generate_arguments(
         model_id=LORA, width=768, height=512, num_iterations=8, seed=10, num_images=2
@@ -158,7 +157,7 @@ def test_rest_generate_runs_a_lora_batch_with_its_strength(app):
 
 
 def test_rest_generate_refuses_a_lora_size_off_the_grid_before_sending(app):
-    api = Client(app.url, verbose=False, download_files=False)
+    api = api_client(app.url)
     since = len(created(app, 0))
     with pytest.raises(AppError, match="nearest are 704 and 768"):
         api.predict(**generate_arguments(model_id=LORA, width=720), api_name="/generate")

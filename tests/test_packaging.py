@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 import tomllib
-from ui_helpers import free_port, generate_arguments
+from ui_helpers import api_client, free_port, generate_arguments
 from waiting import wait_until
 
 REPO = Path(__file__).resolve().parent.parent
@@ -127,8 +127,6 @@ def test_the_installed_package_finds_its_data_outside_the_checkout(installed, tm
 
 @pytest.mark.timeout(240)
 def test_the_heurist_studio_command_serves_and_generates(installed, tmp_path):
-    from gradio_client import Client
-
     command = installed / "bin" / "heurist-studio"
     usage = subprocess.run(
         [str(command), "--help"], env=_env(installed, tmp_path), capture_output=True, text=True
@@ -148,7 +146,7 @@ def test_the_heurist_studio_command_serves_and_generates(installed, tmp_path):
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_until(lambda: _serves(url), "heurist-studio to serve its page", limit=180)
-        client = Client(url, verbose=False, download_files=False)
+        client = api_client(url)
         gallery, records = client.predict(**generate_arguments(), api_name="/generate")
     finally:
         process.terminate()

@@ -15,7 +15,7 @@ import requests
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 from test_mcp import mcp_call, texts
-from ui_helpers import credit_figures, running_studio
+from ui_helpers import api_client, credit_figures, running_studio
 
 from heurist_ui.errors import InvalidRequestError
 from heurist_ui.fields import SETTINGS
@@ -155,7 +155,7 @@ def generate_rest(client: Client, prompt: str, count: int) -> tuple:
 
 
 def test_the_rate_limit_charges_every_job_a_request_runs(limited_app, sandbox):
-    api = Client(limited_app.url, verbose=False, download_files=False)
+    api = api_client(limited_app.url)
     with pytest.raises(AppError, match=r"Too large: This request needs 8 jobs"):
         generate_rest(api, "a {red|green|blue|gold} kite", 2)  # 4 variations × 2 images
     assert sandbox.submissions == []  # refused before anything was sent, and charged nothing
@@ -167,7 +167,7 @@ def test_the_rate_limit_charges_every_job_a_request_runs(limited_app, sandbox):
 
 
 def test_a_grid_is_charged_its_cells(limited_app, sandbox):
-    api = Client(limited_app.url, verbose=False, download_files=False)
+    api = api_client(limited_app.url)
     arguments = [*GRID.values()]
     with pytest.raises(AppError, match="needs 6 jobs"):
         api.predict(*arguments, "", api_name="/compare")
@@ -254,7 +254,7 @@ def test_an_over_long_query_string_is_refused_and_a_long_link_still_opens(open_a
 
 def test_the_largest_legitimate_requests_pass_the_limits(open_app):
     prompt = "猫" * 8000  # the longest prompt, in three-byte characters
-    _, records = Client(open_app.url, verbose=False, download_files=False).predict(
+    _, records = api_client(open_app.url).predict(
         prompt, "", "SDXL", 256, 256, 10, 5, -1, 1, "", api_name="/generate"
     )
     assert records[0]["prompt"] == prompt
@@ -283,7 +283,7 @@ def test_under_a_small_cap_a_grid_keeps_its_cells_and_a_too_large_request_is_ref
         sandbox, tmp_path, api_key="server#key", output_max_mb=1.0, output_grace_min=0
     )
     with capped as app:
-        api = Client(app.url, verbose=False, download_files=False)
+        api = api_client(app.url)
         for _ in range(6):  # the folder is past its cap before the grid starts
             generate_rest(api, "a kite", 8)
         grid = {**GRID, "width": 128, "height": 128}

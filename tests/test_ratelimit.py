@@ -6,10 +6,9 @@ import math
 import re
 
 import pytest
-from gradio_client import Client
 from gradio_client.exceptions import AppError
 from test_reliability_support import call_generate, generate_data
-from ui_helpers import running_studio
+from ui_helpers import api_client, running_studio
 
 from heurist_ui.config import SHARED_RATE_LIMIT, load_settings
 from heurist_ui.ratelimit import RateLimit
@@ -102,7 +101,7 @@ def test_a_visitor_past_the_limit_is_told_to_slow_down_and_nothing_is_sent(sandb
 
 def test_an_enhancement_on_the_server_key_counts_against_the_limit(sandbox, tmp_path):
     with running_studio(sandbox, tmp_path, api_key="server#key", rate_limit=2) as app:
-        client = Client(app.url, verbose=False)
+        client = api_client(app.url)
         args = ("a fox", "SDXL", "", 3, 3, 3, 3, "", "")
         first = client.predict(*args, api_name="/enhance_prompt")
         second = client.predict(*args, api_name="/enhance_prompt")

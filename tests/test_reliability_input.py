@@ -11,7 +11,6 @@ import json
 import math
 
 import pytest
-from gradio_client import Client
 from gradio_client.exceptions import AppError
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
@@ -23,7 +22,7 @@ from test_reliability_support import (
     generate_data,
     payload_problems,
 )
-from ui_helpers import running_studio
+from ui_helpers import api_client, running_studio
 
 from heurist_ui.catalog import offline_catalog
 from heurist_ui.client import HeuristClient, build_payload, new_job_id
@@ -117,7 +116,7 @@ def app(sandbox_server, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def gradio(app):
-    return Client(app.url, verbose=False, download_files=False)
+    return api_client(app.url)
 
 
 def assert_valid_params(params: GenerationParams) -> None:

@@ -21,7 +21,6 @@ from urllib.parse import quote
 
 import pytest
 import requests
-from gradio_client import Client
 from gradio_client.exceptions import AppError
 from test_reliability_support import (
     Outcome,
@@ -30,7 +29,7 @@ from test_reliability_support import (
     gallery_paths,
     generate_data,
 )
-from ui_helpers import running_studio
+from ui_helpers import api_client, running_studio
 
 from heurist_ui.sandbox import Sandbox, key_fingerprint
 
@@ -125,7 +124,7 @@ class Session:
         self.sandbox = sandbox
         self.outcomes: list[Outcome] = []
         self.texts: list[tuple[str, str]] = []
-        self.gradio = Client(app.url, verbose=False, download_files=False)
+        self.gradio = api_client(app.url)
 
     def rest(self, label: str, **inputs) -> Outcome:
         outcome = call_generate(self.app.url, generate_data(**inputs))

@@ -15,6 +15,9 @@ import pytest
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is first imported
 
+from gradio_client import Client
+from waiting import LIMIT
+
 from app import build_app
 from bench.procs import free_port
 from heurist_ui.config import Settings, load_settings
@@ -125,6 +128,13 @@ def running_studio(
     finally:
         demo.close()
         studio.close()
+
+
+def api_client(url: str) -> Client:
+    """A gradio_client Client for a test app: no downloads, no chatter, and LIMIT seconds for
+    each HTTP exchange (httpx's own 5 s would turn a busy machine's slow answer into a red
+    test: a safety net, never a measurement)."""
+    return Client(url, verbose=False, download_files=False, httpx_kwargs={"timeout": LIMIT})
 
 
 def generate(studio: Studio, **overrides: Any) -> list[tuple[list, list]]:
