@@ -59,8 +59,9 @@ def context(profiles, app, app_sandbox):
 @pytest.fixture
 def page(profiles, app, app_sandbox):
     app_sandbox.reset()
-    page = shared.emptied(profiles("page", **SCREEN)).new_page()
-    page.goto(app.url)
+    # Usable, its load events done (as every browser test's page): a click sooner may land
+    # before the page listens, and a busy run once lost a Generate so.
+    page = shared.fresh_page(profiles("page", **SCREEN), app.url)
     page.get_by_role("tab", name="Video").click()
     yield page
     page.close()
