@@ -22,9 +22,18 @@ from .errors import user_error, warn
 from .form import Form, settings_restorer
 from .markup import as_text
 from .mcp_tools import hide_from_mcp
-from .messages import ENGLISH, counted, error_text, language_of, no_key, price_text, say, title
+from .messages import (
+    ENGLISH,
+    counted,
+    error_text,
+    language_of,
+    no_key,
+    price_text,
+    progress_text,
+    say,
+    title,
+)
 from .results import record_markdown
-from .runs import counted as progress_text
 from .studio import Studio, bind
 from .words import setting_label, words
 
@@ -406,9 +415,9 @@ async def run_page_grid(
         plan = grid_plan(studio, *inputs, triggers=triggers)
     except HeuristError as error:
         raise user_error(error_text(error, language), title=title(language, "grid")) from None
-    studio.admit(plan, key, request, language)
+    studio.admit(plan, key, request)
     total = len(plan.jobs)
-    progress((0, total), desc=progress_text(0, total, "cell", language), unit="cells")
+    progress((0, total), desc=progress_text(language, 0, total, "cell"), unit="cells")
     shown, last = time.monotonic(), None
     try:
         async with aclosing(run_grid(studio.runner, plan.grid, key)) as steps:
@@ -416,7 +425,7 @@ async def run_page_grid(
                 last = step
                 if step.zip_path is not None:
                     break
-                desc = progress_text(step.done, total, "cell", language)
+                desc = progress_text(language, step.done, total, "cell")
                 progress((step.done, total), desc=desc, unit="cells")
                 # Cells finishing together are shown together: each update sends every cell.
                 if step.done < total and time.monotonic() - shown >= STREAM_EVERY:

@@ -201,10 +201,14 @@ class CostLine:
 
 
 def wire_cost_lines(demo: gr.Blocks, lines: Sequence[CostLine]) -> None:
-    """Each line repriced as its values change, in the visitor's language; then one event
-    that fills the on_load lines when the page loads."""
+    """Each on_load line filled in English as the page is built (a usable page before any
+    round trip), then by one event in the visitor's language when the page loads; each line
+    repriced, in that language, as its values change."""
     instant = {"queue": False, "show_progress": "hidden", "api_visibility": "private"}
     for line in lines:
+        if line.on_load:
+            built = line.price(ENGLISH, *(field.value for field in line.inputs))
+            line.output.value = line.output.postprocess(built)
         fn = in_language(line.price, len(line.inputs))
         gr.on(
             [field.change for field in line.inputs], fn, list(line.inputs), line.output, **instant

@@ -76,7 +76,7 @@ def render(studio: Studio) -> FluxLoraPanel:
             )
             lora = gr.Dropdown(list(LORAS), value=first, label=words("lora.model"))
             settings = tuple(control(setting) for setting in FLUX_LORA_SETTINGS)
-            cost = gr.Markdown(cost_line(first), elem_id="lora-cost")
+            cost = gr.Markdown(elem_id="lora-cost")  # filled by priced
             with gr.Row():
                 generate = gr.Button(words("lora.generate"), variant="primary", elem_id="lora-go")
                 stop = gr.Button(words("stop"), variant="stop", elem_id="lora-stop")
@@ -138,7 +138,7 @@ async def generate_flux_lora_image(
     except HeuristError as error:
         heading = title(language, "settings")
         raise user_error(error_text(error, language), title=heading) from None
-    studio.admit(plan, key, request, language)
+    studio.admit(plan, key, request)
     job = plan.jobs[0]
     yield say(language, "task.creating"), None, None
     outcome = None

@@ -157,11 +157,7 @@ def render(studio: Studio, top: Top) -> Generator:
 def wire_form(demo: gr.Blocks, studio: Studio, panel: Generator) -> None:
     """The form's own events: model changes, size helpers, and keeping it across reloads."""
     form, catalogs = panel.form, studio.catalogs
-    # Filled as the page is built, so that Generate is usable before any round trip; in the
-    # visitor's language as the page loads (controls.wire_cost_lines, called by build()).
-    line = cost_line(studio, panel)
-    initial = line.price(ENGLISH, *(field.value for field in line.inputs))
-    panel.cost.value = panel.cost.postprocess(initial)
+    # The cost line is filled and repriced by controls.wire_cost_lines (cost_line; build()).
     helps = [panel.lora_row, panel.lora_help]
     # Picking a model sets its recommended values, in one update; any other change of the
     # model (a restore, a reload) only shows or hides what the model calls for.
@@ -277,7 +273,7 @@ def plan_batch(
     except HeuristError as error:
         heading = title(language, "settings")
         raise user_error(error_text(error, language), title=heading) from None
-    studio.admit(plan, key, request, language)
+    studio.admit(plan, key, request)
     return plan, key
 
 

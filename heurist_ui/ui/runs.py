@@ -126,7 +126,8 @@ async def stream_batch(
     """Run jobs, adding each outcome to batch and yielding view() after each."""
     # No empty first yield: Gradio then sometimes never draws the progress bar.
     language = batch.language
-    progress((0, batch.count), desc=counted(0, batch.count, "image", language), unit="images")
+    desc = progress_text(language, 0, batch.count, "image")
+    progress((0, batch.count), desc=desc, unit="images")
     # This batch's files stay, whatever the storage cap, until its last view has been sent.
     with studio.runner.retention.in_use() as held:
         try:
@@ -134,17 +135,12 @@ async def stream_batch(
                 if outcome.image is not None:
                     held.add(outcome.image.path)
                 batch.add(outcome)
-                desc = counted(batch.done, batch.count, "image", language)
+                desc = progress_text(language, batch.done, batch.count, "image")
                 progress((batch.done, batch.count), desc=desc, unit="images")
                 yield view()
         except HeuristError as error:  # refused before anything was sent
             message, heading = error_text(error, language), title(language, "nothing_sent")
             raise user_error(message, title=heading) from None
-
-
-def counted(done: int, total: int, noun: str, language: str = ENGLISH) -> str:
-    """Progress in the words of what is counted: '2 of 4 images', '1 of 1 image'."""
-    return progress_text(language, done, total, noun)
 
 
 def wire_clear(demo: gr.Blocks, pages: PageBatches, gallery: Any, records: Any, clear: Any) -> None:

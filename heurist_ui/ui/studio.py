@@ -19,7 +19,7 @@ from ..errors import HeuristError
 from ..plan import Plan
 from ..ratelimit import RateLimit
 from .errors import user_error
-from .messages import ENGLISH, error_text, rate_limit_text, title
+from .messages import error_text, language_of, rate_limit_text, title
 
 # Jobs block on the network, one thread each. Uncapped, this many may wait at once: a thousand
 # one-image callers, or a hundred and twenty-eight full batches.
@@ -84,16 +84,15 @@ class Studio:
         self.enhancer.close()
         self.client.close()
 
-    def admit(
-        self, plan: Plan, key: str | None, request: Any = None, language: str = ENGLISH
-    ) -> None:
-        """Raise a gr.Error, before anything is sent, if the plan may not run now (the rate
-        limit's refusal in language).
+    def admit(self, plan: Plan, key: str | None, request: Any = None) -> None:
+        """Raise a gr.Error, before anything is sent, if the plan may not run now (in the
+        visitor's language: messages.language_of(request)).
 
         Checked against the plan itself: the bytes it would store against the cap, and its
         jobs (an enhancement: one) against the visitor's rate limit on the server's key.
         Visitors with their own key (key not None) pay for their own images: no limit.
         """
+        language = language_of(request)
         try:
             self.runner.retention.check_room(plan.output_bytes)
         except HeuristError as error:
@@ -104,11 +103,7 @@ class Studio:
         wait = self.rate_limit.take(visitor(request), plan.charge)
         if wait:
             heading = title(language, "too_large" if math.isinf(wait) else "slow_down")
-            message = (
-                self.rate_limit.message(wait, plan.charge)
-                if language == ENGLISH
-                else rate_limit_text(language, self.rate_limit.per_minute, wait, plan.charge)
-            )
+            message = rate_limit_text(language, self.rate_limit.per_minute, wait, plan.charge)
             raise user_error(message, title=heading)
 
 

@@ -106,7 +106,7 @@ def render(studio: Studio) -> VideoPanel:
             model = gr.Radio(list(MODELS), value=HUNYUAN.label, label=words("video.model"))
             with gr.Group(visible=False) as mochi:
                 settings = tuple(control(setting) for setting in MOCHI_SETTINGS)
-            cost = gr.Markdown(price_line(HUNYUAN.label), elem_id="video-cost")
+            cost = gr.Markdown(elem_id="video-cost")  # filled by cost_line
             with gr.Row():
                 generate = gr.Button(words("video.generate"), variant="primary", elem_id="video-go")
                 stop = gr.Button(words("stop"), variant="stop", elem_id="video-stop")
@@ -195,7 +195,7 @@ async def generate_video(studio: Studio, prompt: str, model: str, *rest: Any) ->
     if key is None and not studio.client.has_key:
         raise user_error(no_key(language), title=title(language, "no_key"))
     plan = prepare_video(model, prompt, values, language)
-    studio.admit(plan, key, request, language)
+    studio.admit(plan, key, request)
     job = plan.jobs[0]
     # Hidden once: each update of a component's props costs Gradio a new component and its
     # config (a JSON schema), so the status lines after it change values only.
